@@ -1,0 +1,6 @@
+from .linear import Embedding, Linear
+from .mlp import MLP
+from .module import Module
+from .recurrent import GRU, LSTM, RNN
+
+__all__ = ["Module", "Linear", "Embedding", "MLP", "RNN", "LSTM", "GRU"]

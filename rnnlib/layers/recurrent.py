@@ -1,0 +1,243 @@
+"""RNN, LSTM and GRU layers with torch's constructor, parameter names and state layout.
+
+A layer stacks ``num_layers`` of one cell type, each optionally bidirectional: the
+backward direction reads the sequence reversed, and its outputs are reversed back and
+concatenated after the forward direction's on the feature axis, as torch does.
+
+Shapes (time-major; ``batch_first=True`` swaps T and N for x and out only):
+x (T, N, D), out (T, N, num_directions * H), h and c (num_layers * num_directions, N, H).
+Parameters: ``weight_ih_l{k}`` (G*H, D_k), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``,
+``bias_hh_l{k}`` (G*H,), suffix ``_reverse`` for the backward direction; G = 1, 4, 3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from .._backend import namespace
+from .._checks import check_float, check_shape
+from ..init import uniform_default
+from .module import Module
+
+
+class _Recurrent(Module):
+    gates = 1
+    has_cell = False  # LSTM carries (h, c)
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        bidirectional=False,
+        *,
+        dtype=np.float64,
+        rng=None,
+    ):
+        super().__init__()
+        for name, v in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.bidirectional = bias, batch_first, bidirectional
+        self.num_directions = 2 if bidirectional else 1
+        rng = rng if rng is not None else np.random.default_rng()
+        G, H = self.gates, hidden_size
+        for k in range(num_layers):
+            D_k = input_size if k == 0 else H * self.num_directions
+            for suffix in self._suffixes():
+                p = f"_l{k}{suffix}"
+                self.params["weight_ih" + p] = uniform_default((G * H, D_k), rng, H, dtype)
+                self.params["weight_hh" + p] = uniform_default((G * H, H), rng, H, dtype)
+                if bias:
+                    self.params["bias_ih" + p] = uniform_default((G * H,), rng, H, dtype)
+                    self.params["bias_hh" + p] = uniform_default((G * H,), rng, H, dtype)
+
+    def _suffixes(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def _weights(self, k, suffix):
+        p = f"_l{k}{suffix}"
+        get = self.params.get
+        return get("weight_ih" + p), get("weight_hh" + p), get("bias_ih" + p), get("bias_hh" + p)
+
+    # -- one direction of one layer; subclasses bind the functional ops --------------------
+    def _run(self, x, state, weights):
+        """x (T, N, D), state: tuple of (N, H) -> out (T, N, H), final state tuple, cache."""
+        raise NotImplementedError
+
+    def _run_backward(self, dout, dstate, cache):
+        """-> dx (T, N, D), dstate0 tuple, grads dict."""
+        raise NotImplementedError
+
+    # -- the layer ----------------------------------------------------------------------------
+    def _check_input(self, x, state):
+        W = self.params["weight_hh_l0"]
+        dims = "NTD" if self.batch_first else "TND"
+        check_shape("x", x, (None, None, self.input_size), dims)
+        check_float("x", x, like=W)
+        N = x.shape[0] if self.batch_first else x.shape[1]
+        L = self.num_layers * self.num_directions
+        states = () if state is None else (state if self.has_cell else (state,))
+        if (
+            self.has_cell
+            and state is not None
+            and not (isinstance(state, tuple) and len(state) == 2)
+        ):
+            raise ValueError("state: expected the tuple (h, c) for an LSTM")
+        for name, s in zip(("h", "c"), states, strict=False):
+            if s is not None:
+                check_shape(f"state {name}", s, (L, N, self.hidden_size), ("layers*dirs", "N", "H"))
+                check_float(f"state {name}", s, like=W)
+        return N
+
+    def forward(self, x, state=None):
+        """x (T, N, D) (or (N, T, D) if batch_first), state h or (h, c) of shape
+        (num_layers * num_directions, N, H) or None (zeros) -> out, final state."""
+        N = self._check_input(x, state)
+        ops = namespace(x)
+        if self.batch_first:
+            x = x.transpose(0, 1) if ops.name == "torch" else x.transpose(1, 0, 2)
+        n_state = 2 if self.has_cell else 1
+        if state is None:
+            zero = ops.zeros((self.num_layers * self.num_directions, N, self.hidden_size), like=x)
+            state = (zero,) * n_state
+        elif not self.has_cell:
+            state = (state,)
+        caches, finals = [], [[] for _ in range(n_state)]
+        inp = x
+        for k in range(self.num_layers):
+            outs, layer_caches = [], []
+            for d, suffix in enumerate(self._suffixes()):
+                idx = k * self.num_directions + d
+                seq = inp if d == 0 else ops.flip(inp, axis=0)
+                out, final, cache = self._run(
+                    seq, tuple(s[idx] for s in state), self._weights(k, suffix)
+                )
+                outs.append(out if d == 0 else ops.flip(out, axis=0))
+                layer_caches.append(cache)
+                for j in range(n_state):
+                    finals[j].append(final[j])
+            inp = outs[0] if len(outs) == 1 else ops.concat(outs, axis=-1)  # (T, N, dirs*H)
+            caches.append(layer_caches)
+        self._cache = (caches, self.batch_first)
+        out = inp
+        if self.batch_first:
+            out = out.transpose(0, 1) if ops.name == "torch" else out.transpose(1, 0, 2)
+        final_state = tuple(ops.stack(f, axis=0) for f in finals)
+        return out, (final_state if self.has_cell else final_state[0])
+
+    def backward(self, dout, dstate=None):
+        """BPTT through every layer and direction. dout like out (or None), dstate like the
+        final state (or None) -> dx like x, dstate0 like the initial state; fills self.grads."""
+        caches, batch_first = self._require_cache()
+        ops = namespace(self.params["weight_hh_l0"])
+        H, dirs = self.hidden_size, self.num_directions
+        if dout is not None:
+            if batch_first:
+                dout = dout.transpose(0, 1) if ops.name == "torch" else dout.transpose(1, 0, 2)
+        n_state = 2 if self.has_cell else 1
+        if dstate is not None and not self.has_cell:
+            dstate = (dstate,)
+        grads, dstate0 = {}, [[None] * (self.num_layers * dirs) for _ in range(n_state)]
+        for k in range(self.num_layers - 1, -1, -1):
+            dinp = None
+            for d, suffix in enumerate(self._suffixes()):
+                idx = k * dirs + d
+                dout_d = None
+                if dout is not None:
+                    dout_d = dout[..., d * H : (d + 1) * H]
+                    if d == 1:
+                        dout_d = ops.flip(dout_d, axis=0)
+                dfinal = (None,) * n_state
+                if dstate is not None:
+                    dfinal = tuple(s[idx] if s is not None else None for s in dstate)
+                dx, ds0, g = self._run_backward(dout_d, dfinal, caches[k][d])
+                if d == 1:
+                    dx = ops.flip(dx, axis=0)
+                dinp = dx if dinp is None else dinp + dx
+                for j in range(n_state):
+                    dstate0[j][idx] = ds0[j]
+                grads.update({f"{name}_l{k}{suffix}": v for name, v in g.items()})
+            dout = dinp
+        self.grads = {name: grads[name] for name in self.params}
+        dx = dout
+        if batch_first:
+            dx = dx.transpose(0, 1) if ops.name == "torch" else dx.transpose(1, 0, 2)
+        dstate0 = tuple(ops.stack(s, axis=0) for s in dstate0)
+        return dx, (dstate0 if self.has_cell else dstate0[0])
+
+
+class RNN(_Recurrent):
+    """Elman RNN: h_t = f(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), f = tanh or relu."""
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bias=True,
+        batch_first=False,
+        bidirectional=False,
+        *,
+        dtype=np.float64,
+        rng=None,
+    ):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            bidirectional,
+            dtype=dtype,
+            rng=rng,
+        )
+
+    def _run(self, x, state, weights):
+        hs, cache = F.rnn_forward(x, state[0], *weights, nonlinearity=self.nonlinearity)
+        return hs, (hs[-1],), cache
+
+    def _run_backward(self, dout, dstate, cache):
+        dx, dh0, g = F.rnn_backward(dout, cache, dh_last=dstate[0])
+        return dx, (dh0,), g
+
+
+class LSTM(_Recurrent):
+    """LSTM with torch's gate order i, f, g, o; state (h, c)."""
+
+    gates = 4
+    has_cell = True
+
+    def _run(self, x, state, weights):
+        hs, c, cache = F.lstm_forward(x, state[0], state[1], *weights)
+        return hs, (hs[-1], c), cache
+
+    def _run_backward(self, dout, dstate, cache):
+        dx, dh0, dc0, g = F.lstm_backward(dout, cache, dh_last=dstate[0], dc_last=dstate[1])
+        return dx, (dh0, dc0), g
+
+
+class GRU(_Recurrent):
+    """GRU with torch's gate order r, z, n and n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+
+    gates = 3
+
+    def _run(self, x, state, weights):
+        hs, cache = F.gru_forward(x, state[0], *weights)
+        return hs, (hs[-1],), cache
+
+    def _run_backward(self, dout, dstate, cache):
+        dx, dh0, g = F.gru_backward(dout, cache, dh_last=dstate[0])
+        return dx, (dh0,), g
