@@ -1,0 +1,108 @@
+"""rnnlib vs torch.nn on the CPU: forward + backward of RNN, LSTM and GRU.
+
+Both run in this process with the same thread count, interleaved (rnnlib, torch, rnnlib, ...),
+so that machine noise hits both alike; we report the median of each and the median of the
+per-pair ratios (rnnlib time / torch time). GFLOP/s counts the matrix products of forward and
+backward (about 3x the forward's); "% numpy mm" compares with numpy's own rate for a
+matrix product of the same total size, the ceiling rnnlib can reach.
+
+    python bench/bench_rnn.py [--threads 2] [--reps 7] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--threads", type=int, default=os.cpu_count())
+parser.add_argument("--reps", type=int, default=7)
+parser.add_argument("--quick", action="store_true", help="small shape only")
+args = parser.parse_args()
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(args.threads)  # before numpy and torch load their BLAS
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import rnnlib  # noqa: E402
+
+torch.set_num_threads(args.threads)
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+SHAPES = [(64, 32, 64, 128)] + ([] if args.quick else [(128, 64, 256, 512)])
+
+
+def flops(kind, T, N, D, H):
+    G = GATES[kind]
+    forward = 2 * T * N * G * H * (D + H)
+    return 3 * forward  # backward: dx and dW_ih, dh and dW_hh
+
+
+def numpy_mm_rate(T, N, D, H, G, dtype):
+    """GFLOP/s of numpy for the step product (N, H) x (H, G*H) and the hoisted (T*N, D) x (D, G*H)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((N, H)).astype(dtype), rng.standard_normal((H, G * H)).astype(dtype)
+    c, d = rng.standard_normal((T * N, D)).astype(dtype), rng.standard_normal((D, G * H)).astype(dtype)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(T):
+            a @ b
+        c @ d
+        times.append(time.perf_counter() - t0)
+    return 2 * T * N * G * H * (D + H) / np.median(times) / 1e9
+
+
+def bench(kind, T, N, D, H, dtype):
+    tdtype = getattr(torch, np.dtype(dtype).name)
+    torch.manual_seed(0)
+    module = getattr(torch.nn, kind)(D, H).to(tdtype)
+    layer = rnnlib.from_torch(module)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, N, D)).astype(dtype)
+    dout = rng.standard_normal((T, N, H)).astype(dtype)
+    xt, doutt = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(dout)
+
+    def run_rnnlib():
+        layer.forward(x)
+        layer.backward(dout)
+
+    def run_torch():
+        module.zero_grad(set_to_none=True)
+        xt.grad = None
+        out, _ = module(xt)
+        out.backward(doutt)
+
+    for f in (run_rnnlib, run_torch):  # warm-up
+        f()
+    mine, theirs = [], []
+    for _ in range(args.reps):
+        for f, sink in ((run_rnnlib, mine), (run_torch, theirs)):
+            t0 = time.perf_counter()
+            f()
+            sink.append(time.perf_counter() - t0)
+    ratio = float(np.median(np.array(mine) / np.array(theirs)))
+    gf = flops(kind, T, N, D, H) / np.median(mine) / 1e9
+    mm = numpy_mm_rate(T, N, D, H, GATES[kind], dtype)
+    return np.median(mine) * 1e3, np.median(theirs) * 1e3, ratio, gf, 100 * gf / mm
+
+
+def main():
+    print(f"threads={args.threads} reps={args.reps} numpy {np.__version__} torch {torch.__version__}")
+    print(f"{'layer':5} {'dtype':7} {'T,N,D,H':17} {'rnnlib ms':>10} {'torch ms':>10} "
+          f"{'ratio':>6} {'GFLOP/s':>8} {'% numpy mm':>10}")
+    for T, N, D, H in SHAPES:
+        for dtype in (np.float32, np.float64):
+            for kind in ("RNN", "LSTM", "GRU"):
+                ms, tms, ratio, gf, frac = bench(kind, T, N, D, H, dtype)
+                shape = f"{T},{N},{D},{H}"
+                print(f"{kind:5} {np.dtype(dtype).name:7} {shape:17} {ms:10.1f} {tms:10.1f} "
+                      f"{ratio:6.2f} {gf:8.1f} {frac:9.0f}%", flush=True)
+    print("ratio = median over interleaved pairs of rnnlib time / torch.nn time (lower is better)")
+
+
+if __name__ == "__main__":
+    main()
