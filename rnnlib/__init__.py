@@ -4,11 +4,13 @@ numpy arrays in, numpy arrays out; torch tensors (CPU or CUDA) in, torch tensors
 through the same code. Parameter names, layouts and gate orders are torch.nn's.
 """
 
-from . import functional, gradcheck, init, optim
+from . import datasets, functional, gradcheck, init, io, models, optim, plotting, sampling, training
 from . import functional as F
 from .clip import clip_by_norm, clip_by_value, global_norm
 from .convert import from_torch
+from .esn import EchoStateNetwork
 from .layers import GRU, LSTM, MLP, RNN, Embedding, Linear, Module
+from .layers.attention import SelfAttention, positional_encoding
 from .optim import SGD, Adagrad, Adam, RMSprop
 
 __all__ = [
@@ -17,10 +19,19 @@ __all__ = [
     "gradcheck",
     "init",
     "optim",
+    "datasets",
+    "io",
+    "models",
+    "plotting",
+    "sampling",
+    "training",
     "clip_by_norm",
     "clip_by_value",
     "global_norm",
     "from_torch",
+    "EchoStateNetwork",
+    "SelfAttention",
+    "positional_encoding",
     "Module",
     "Linear",
     "Embedding",

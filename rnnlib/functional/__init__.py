@@ -10,6 +10,14 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .attention import (
+    additive_attention_backward,
+    additive_attention_forward,
+    dot_attention_backward,
+    dot_attention_forward,
+    masked_softmax_backward,
+    masked_softmax_forward,
+)
 from .embedding import embedding_backward, embedding_forward
 from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
 from .linear import linear_backward, linear_forward

@@ -1,0 +1,190 @@
+"""Sequence to sequence with attention: a GRU encoder (optionally bidirectional, over padded
+batches) and a GRU decoder with additive (Bahdanau) attention, trained by teacher forcing.
+
+Additive attention is chosen because the decoder state (H) and the encoder outputs
+(dirs * H, 2H when bidirectional) differ in size; a dot product would need them equal.
+
+    enc_out, h_enc = GRU_enc(E_src[src], lengths)            (S, N, dirs*H), (dirs, N, H)
+    h_0 = tanh(W_b [h_enc forward; h_enc backward] + b_b)     (N, H) the bridge
+    h_t = GRUCell(E_tgt[y_{t-1}], h_{t-1})                    (N, H)
+    c_t, a_t = additive_attention(h_t, enc_out, enc_out, src_mask)   (N, dirs*H), (N, S)
+    logits_t = W_o [h_t; c_t] + b_o                           (N, V_tgt)
+    loss = mean over unmasked target positions of -log softmax(logits_t)[y_t]
+
+Shapes are time-major: src (S, N) ints, lengths (N,), tgt_in and tgt_out (T, N) ints
+(tgt_in = BOS + y, tgt_out = y + EOS), tgt_mask (T, N) 0/1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .init import uniform_default
+from .layers.module import Module
+from .layers.recurrent import GRU
+
+
+class Seq2Seq(Module):
+    """Seq2Seq(src_vocab, tgt_vocab, emb_size, hidden_size, bidirectional=True,
+    attn_size=None). ``loss(src, lengths, tgt_in, tgt_out, tgt_mask)`` -> scalar,
+    ``backward()`` fills grads; ``greedy_decode`` and ``beam_search`` translate."""
+
+    def __init__(
+        self,
+        src_vocab,
+        tgt_vocab,
+        emb_size,
+        hidden_size,
+        bidirectional=True,
+        attn_size=None,
+        *,
+        dtype=np.float64,
+        rng=None,
+    ):
+        super().__init__()
+        rng = rng if rng is not None else np.random.default_rng()
+        H, E, dirs = hidden_size, emb_size, 2 if bidirectional else 1
+        A = attn_size or H
+        self.hidden_size, self.dirs = H, dirs
+        self.encoder = GRU(E, H, bidirectional=bidirectional, dtype=dtype, rng=rng)
+        p = self.params
+        p["src_embedding"] = (rng.standard_normal((src_vocab, E)) * 0.3).astype(dtype)
+        p["tgt_embedding"] = (rng.standard_normal((tgt_vocab, E)) * 0.3).astype(dtype)
+        for k, v in self.encoder.params.items():
+            p["encoder." + k] = v
+        p["bridge.weight"] = uniform_default((H, dirs * H), rng, dirs * H, dtype)
+        p["bridge.bias"] = uniform_default((H,), rng, dirs * H, dtype)
+        for name, shape in (("weight_ih", (3 * H, E)), ("weight_hh", (3 * H, H))):
+            p["decoder." + name] = uniform_default(shape, rng, H, dtype)
+        p["decoder.bias_ih"] = uniform_default((3 * H,), rng, H, dtype)
+        p["decoder.bias_hh"] = uniform_default((3 * H,), rng, H, dtype)
+        p["attn.W_q"] = uniform_default((A, H), rng, H, dtype)
+        p["attn.W_k"] = uniform_default((A, dirs * H), rng, dirs * H, dtype)
+        p["attn.v"] = uniform_default((A,), rng, A, dtype)
+        p["out.weight"] = uniform_default((tgt_vocab, H + dirs * H), rng, H, dtype)
+        p["out.bias"] = uniform_default((tgt_vocab,), rng, H, dtype)
+
+    # -- pieces ----------------------------------------------------------------------------
+    def _encode(self, src, lengths):
+        p = self.params
+        self.encoder.params = {k[8:]: v for k, v in p.items() if k.startswith("encoder.")}
+        x, emb_cache = F.embedding_forward(src, p["src_embedding"])  # (S, N, E)
+        enc_out, h_enc = self.encoder.forward(x, lengths=lengths)  # (S, N, dirs*H)
+        h_cat = np.concatenate(list(h_enc), axis=-1)  # (N, dirs*H)
+        pre, bridge_cache = F.linear_forward(h_cat, p["bridge.weight"], p["bridge.bias"])
+        h0 = np.tanh(pre)
+        S = src.shape[0]
+        mask = (np.arange(S)[None, :] < np.asarray(lengths)[:, None]).astype(np.float64)
+        keys = enc_out.transpose(1, 0, 2)  # (N, S, dirs*H)
+        return keys, mask, h0, (emb_cache, bridge_cache, h0)
+
+    def _decode_step(self, y_prev, h, keys, mask):
+        p = self.params
+        e, emb_cache = F.embedding_forward(y_prev, p["tgt_embedding"])  # (N, E)
+        h, cell_cache = F.gru_cell_forward(
+            e,
+            h,
+            p["decoder.weight_ih"],
+            p["decoder.weight_hh"],
+            p["decoder.bias_ih"],
+            p["decoder.bias_hh"],
+        )
+        ctx, a, attn_cache = F.additive_attention_forward(
+            h, keys, keys, p["attn.W_q"], p["attn.W_k"], p["attn.v"], mask
+        )
+        logits, out_cache = F.linear_forward(
+            np.concatenate([h, ctx], axis=-1), p["out.weight"], p["out.bias"]
+        )
+        return logits, h, a, (emb_cache, cell_cache, attn_cache, out_cache)
+
+    # -- training --------------------------------------------------------------------------
+    def loss(self, src, lengths, tgt_in, tgt_out, tgt_mask=None):
+        """Teacher forcing: the decoder reads the true previous token. -> scalar loss."""
+        keys, mask, h, enc_cache = self._encode(src, lengths)
+        logits, steps = [], []
+        for t in range(tgt_in.shape[0]):
+            lg, h, _, cache = self._decode_step(tgt_in[t], h, keys, mask)
+            logits.append(lg)
+            steps.append(cache)
+        logits = np.stack(logits)  # (T, N, V)
+        loss, ce_cache = F.softmax_cross_entropy_forward(logits, tgt_out, tgt_mask)
+        self._cache = (enc_cache, steps, ce_cache, keys.shape)
+        return float(loss)
+
+    def backward(self, dloss=1.0):
+        """Gradients of the last ``loss`` for every parameter (fills self.grads)."""
+        enc_cache, steps, ce_cache, keys_shape = self._require_cache()
+        p, H = self.params, self.hidden_size
+        dlogits = F.softmax_cross_entropy_backward(ce_cache, dloss)  # (T, N, V)
+        g = {k: np.zeros_like(v) for k, v in p.items()}
+        dkeys = np.zeros(keys_shape)
+        dh = np.zeros((keys_shape[0], H))
+        for t in range(len(steps) - 1, -1, -1):
+            emb_cache, cell_cache, attn_cache, out_cache = steps[t]
+            dhc, dW, db = F.linear_backward(dlogits[t], out_cache)
+            g["out.weight"] += dW
+            g["out.bias"] += db
+            dq, dk, dval, ga = F.additive_attention_backward(dhc[:, H:], attn_cache)
+            dkeys += dk + dval
+            for k in ("W_q", "W_k", "v"):
+                g["attn." + k] += ga[k]
+            de, dh, gc = F.gru_cell_backward(dh + dhc[:, :H] + dq, cell_cache)
+            for k, v in gc.items():
+                g["decoder." + k] += v
+            g["tgt_embedding"] += F.embedding_backward(de, emb_cache)
+        emb_cache, bridge_cache, h0 = enc_cache
+        dh_cat, dW, db = F.linear_backward(dh * (1 - h0 * h0), bridge_cache)
+        g["bridge.weight"] += dW
+        g["bridge.bias"] += db
+        dh_enc = np.stack(np.split(dh_cat, self.dirs, axis=-1))  # (dirs, N, H)
+        dx, _ = self.encoder.backward(dkeys.transpose(1, 0, 2), dh_enc)
+        for k, v in self.encoder.grads.items():
+            g["encoder." + k] += v
+        g["src_embedding"] += F.embedding_backward(dx, emb_cache)
+        self.grads = g
+
+    # -- decoding --------------------------------------------------------------------------
+    def greedy_decode(self, src, lengths, bos, eos, max_len):
+        """The most likely token at each step. -> tokens (T', N), attention (T', N, S)."""
+        keys, mask, h, _ = self._encode(src, lengths)
+        y = np.full(src.shape[1], bos)
+        tokens, weights = [], []
+        done = np.zeros(src.shape[1], dtype=bool)
+        for _ in range(max_len):
+            logits, h, a, _ = self._decode_step(y, h, keys, mask)
+            y = np.argmax(logits, axis=-1)
+            tokens.append(y)
+            weights.append(a)
+            done |= y == eos
+            if done.all():
+                break
+        return np.stack(tokens), np.stack(weights)
+
+    def beam_search(self, src, lengths, bos, eos, max_len, beam_width=3):
+        """Beam search for each sequence of the batch (one at a time): keep the beam_width
+        prefixes of highest total log-probability. -> list of (tokens (T',), attention (T', S))
+        for the best finished hypothesis of each sequence."""
+        results = []
+        for n in range(src.shape[1]):
+            L = int(lengths[n])
+            keys, mask, h, _ = self._encode(src[:L, n : n + 1], np.array([L]))
+            beams = [(0.0, [bos], h, [])]  # (log-prob, tokens, state, attention rows)
+            finished = []
+            for _ in range(max_len):
+                cands = []
+                for score, toks, hb, att in beams:
+                    logits, h2, a, _ = self._decode_step(np.array([toks[-1]]), hb, keys, mask)
+                    z = logits[0] - logits[0].max()
+                    logp = z - np.log(np.exp(z).sum())
+                    for tok in np.argsort(-logp)[:beam_width]:
+                        cands.append((score + logp[tok], toks + [int(tok)], h2, att + [a[0]]))
+                cands.sort(key=lambda c: -c[0])
+                beams = []
+                for c in cands[:beam_width]:
+                    (finished if c[1][-1] == eos else beams).append(c)
+                if not beams:
+                    break
+            best = max(finished or beams, key=lambda c: c[0])
+            results.append((np.array(best[1][1:]), np.stack(best[3])))
+        return results
