@@ -42,10 +42,13 @@ def flops(kind, T, N, D, H):
 
 
 def numpy_mm_rate(T, N, D, H, G, dtype):
-    """GFLOP/s of numpy for the step product (N, H) x (H, G*H) and the hoisted (T*N, D) x (D, G*H)."""
+    """numpy's GFLOP/s for T step products (N, H) x (H, G*H) and one (T*N, D) x (D, G*H)."""
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((N, H)).astype(dtype), rng.standard_normal((H, G * H)).astype(dtype)
-    c, d = rng.standard_normal((T * N, D)).astype(dtype), rng.standard_normal((D, G * H)).astype(dtype)
+
+    def rand(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+
+    a, b, c, d = rand(N, H), rand(H, G * H), rand(T * N, D), rand(D, G * H)
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -91,7 +94,8 @@ def bench(kind, T, N, D, H, dtype):
 
 
 def main():
-    print(f"threads={args.threads} reps={args.reps} numpy {np.__version__} torch {torch.__version__}")
+    versions = f"numpy {np.__version__} torch {torch.__version__}"
+    print(f"threads={args.threads} reps={args.reps} {versions}")
     print(f"{'layer':5} {'dtype':7} {'T,N,D,H':17} {'rnnlib ms':>10} {'torch ms':>10} "
           f"{'ratio':>6} {'GFLOP/s':>8} {'% numpy mm':>10}")
     for T, N, D, H in SHAPES:

@@ -12,6 +12,7 @@ from .esn import EchoStateNetwork
 from .layers import GRU, LSTM, MLP, RNN, Embedding, Linear, Module
 from .layers.attention import SelfAttention, positional_encoding
 from .optim import SGD, Adagrad, Adam, RMSprop
+from .seq2seq import Seq2Seq
 
 __all__ = [
     "functional",
@@ -32,6 +33,7 @@ __all__ = [
     "EchoStateNetwork",
     "SelfAttention",
     "positional_encoding",
+    "Seq2Seq",
     "Module",
     "Linear",
     "Embedding",

@@ -13,6 +13,7 @@ Additive attention is chosen because the decoder state (H) and the encoder outpu
 
 Shapes are time-major: src (S, N) ints, lengths (N,), tgt_in and tgt_out (T, N) ints
 (tgt_in = BOS + y, tgt_out = y + EOS), tgt_mask (T, N) 0/1.
+numpy arrays or torch tensors (``model.to("cuda")``, token ids as torch int64 tensors).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
+from ._backend import is_torch, namespace
 from .init import uniform_default
 from .layers.module import Module
 from .layers.recurrent import GRU
@@ -71,12 +73,14 @@ class Seq2Seq(Module):
         self.encoder.params = {k[8:]: v for k, v in p.items() if k.startswith("encoder.")}
         x, emb_cache = F.embedding_forward(src, p["src_embedding"])  # (S, N, E)
         enc_out, h_enc = self.encoder.forward(x, lengths=lengths)  # (S, N, dirs*H)
-        h_cat = np.concatenate(list(h_enc), axis=-1)  # (N, dirs*H)
+        ops = namespace(enc_out)
+        h_cat = ops.concat(list(h_enc), axis=-1)  # (N, dirs*H)
         pre, bridge_cache = F.linear_forward(h_cat, p["bridge.weight"], p["bridge.bias"])
-        h0 = np.tanh(pre)
+        h0 = ops.tanh(pre)
         S = src.shape[0]
-        mask = (np.arange(S)[None, :] < np.asarray(lengths)[:, None]).astype(np.float64)
-        keys = enc_out.transpose(1, 0, 2)  # (N, S, dirs*H)
+        lens = lengths.detach().cpu().numpy() if is_torch(lengths) else np.asarray(lengths)
+        mask = ops.astype(np.arange(S)[None, :] < lens[:, None], like=enc_out)  # (N, S)
+        keys = _swap01(enc_out)  # (N, S, dirs*H)
         return keys, mask, h0, (emb_cache, bridge_cache, h0)
 
     def _decode_step(self, y_prev, h, keys, mask):
@@ -94,7 +98,7 @@ class Seq2Seq(Module):
             h, keys, keys, p["attn.W_q"], p["attn.W_k"], p["attn.v"], mask
         )
         logits, out_cache = F.linear_forward(
-            np.concatenate([h, ctx], axis=-1), p["out.weight"], p["out.bias"]
+            namespace(h).concat([h, ctx], axis=-1), p["out.weight"], p["out.bias"]
         )
         return logits, h, a, (emb_cache, cell_cache, attn_cache, out_cache)
 
@@ -107,19 +111,21 @@ class Seq2Seq(Module):
             lg, h, _, cache = self._decode_step(tgt_in[t], h, keys, mask)
             logits.append(lg)
             steps.append(cache)
-        logits = np.stack(logits)  # (T, N, V)
+        logits = namespace(h).stack(logits)  # (T, N, V)
         loss, ce_cache = F.softmax_cross_entropy_forward(logits, tgt_out, tgt_mask)
         self._cache = (enc_cache, steps, ce_cache, keys.shape)
-        return float(loss)
+        return loss
 
     def backward(self, dloss=1.0):
         """Gradients of the last ``loss`` for every parameter (fills self.grads)."""
         enc_cache, steps, ce_cache, keys_shape = self._require_cache()
         p, H = self.params, self.hidden_size
+        ops = namespace(p["out.weight"])
+        like = p["out.weight"]
         dlogits = F.softmax_cross_entropy_backward(ce_cache, dloss)  # (T, N, V)
-        g = {k: np.zeros_like(v) for k, v in p.items()}
-        dkeys = np.zeros(keys_shape)
-        dh = np.zeros((keys_shape[0], H))
+        g = {k: ops.zeros_like(v) for k, v in p.items()}
+        dkeys = ops.zeros(tuple(keys_shape), like=like)
+        dh = ops.zeros((keys_shape[0], H), like=like)
         for t in range(len(steps) - 1, -1, -1):
             emb_cache, cell_cache, attn_cache, out_cache = steps[t]
             dhc, dW, db = F.linear_backward(dlogits[t], out_cache)
@@ -137,8 +143,8 @@ class Seq2Seq(Module):
         dh_cat, dW, db = F.linear_backward(dh * (1 - h0 * h0), bridge_cache)
         g["bridge.weight"] += dW
         g["bridge.bias"] += db
-        dh_enc = np.stack(np.split(dh_cat, self.dirs, axis=-1))  # (dirs, N, H)
-        dx, _ = self.encoder.backward(dkeys.transpose(1, 0, 2), dh_enc)
+        dh_enc = ops.stack([dh_cat[:, d * H : (d + 1) * H] for d in range(self.dirs)])
+        dx, _ = self.encoder.backward(_swap01(dkeys), dh_enc)  # dh_enc (dirs, N, H)
         for k, v in self.encoder.grads.items():
             g["encoder." + k] += v
         g["src_embedding"] += F.embedding_backward(dx, emb_cache)
@@ -148,18 +154,19 @@ class Seq2Seq(Module):
     def greedy_decode(self, src, lengths, bos, eos, max_len):
         """The most likely token at each step. -> tokens (T', N), attention (T', N, S)."""
         keys, mask, h, _ = self._encode(src, lengths)
-        y = np.full(src.shape[1], bos)
+        ops = namespace(keys)
+        y = src[0] * 0 + bos  # (N,) ints of src's kind
         tokens, weights = [], []
-        done = np.zeros(src.shape[1], dtype=bool)
+        done = y != y
         for _ in range(max_len):
             logits, h, a, _ = self._decode_step(y, h, keys, mask)
-            y = np.argmax(logits, axis=-1)
+            y = logits.argmax(-1)
             tokens.append(y)
             weights.append(a)
-            done |= y == eos
-            if done.all():
+            done = done | (y == eos)
+            if bool(done.all()):
                 break
-        return np.stack(tokens), np.stack(weights)
+        return ops.stack(tokens), ops.stack(weights)
 
     def beam_search(self, src, lengths, bos, eos, max_len, beam_width=3):
         """Beam search for each sequence of the batch (one at a time): keep the beam_width
@@ -169,13 +176,16 @@ class Seq2Seq(Module):
         for n in range(src.shape[1]):
             L = int(lengths[n])
             keys, mask, h, _ = self._encode(src[:L, n : n + 1], np.array([L]))
+            ops = namespace(keys)
             beams = [(0.0, [bos], h, [])]  # (log-prob, tokens, state, attention rows)
             finished = []
             for _ in range(max_len):
                 cands = []
                 for score, toks, hb, att in beams:
-                    logits, h2, a, _ = self._decode_step(np.array([toks[-1]]), hb, keys, mask)
-                    z = logits[0] - logits[0].max()
+                    y = src[:1, n] * 0 + toks[-1]  # (1,) of src's kind
+                    logits, h2, a, _ = self._decode_step(y, hb, keys, mask)
+                    z = ops.to_numpy(logits[0])
+                    z = z - z.max()
                     logp = z - np.log(np.exp(z).sum())
                     for tok in np.argsort(-logp)[:beam_width]:
                         cands.append((score + logp[tok], toks + [int(tok)], h2, att + [a[0]]))
@@ -186,5 +196,10 @@ class Seq2Seq(Module):
                 if not beams:
                     break
             best = max(finished or beams, key=lambda c: c[0])
-            results.append((np.array(best[1][1:]), np.stack(best[3])))
+            results.append((np.array(best[1][1:]), np.stack([ops.to_numpy(a) for a in best[3]])))
         return results
+
+
+def _swap01(x):
+    """(A, B, ...) -> (B, A, ...) for numpy or torch."""
+    return x.transpose(0, 1) if is_torch(x) else x.swapaxes(0, 1)
