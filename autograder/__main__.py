@@ -1,0 +1,117 @@
+"""Command line: ``python -m autograder {release,grade,feedback,check}`` (messages in pt-BR)."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .nbgrader_config import OUT, REPO
+
+
+def _limits(args):
+    from .sandbox import Limits
+
+    limits = Limits()
+    if getattr(args, "cell_timeout", None):
+        limits.cell_timeout = args.cell_timeout
+    if getattr(args, "notebook_timeout", None):
+        limits.notebook_timeout = args.notebook_timeout
+    return limits
+
+
+def cmd_release(args):
+    from .release import release
+
+    for path in release(args.course, args.out, args.chapter):
+        print(f"versão do aluno: {path}")
+    return 0
+
+
+def cmd_grade(args):
+    from .batch import grade_batch
+
+    rows = grade_batch(args.submissions, args.course, args.out, workers=args.workers,
+                       chapter=args.chapter, limits=_limits(args), wait=args.wait)
+    review = [r for r in rows if r["status"] != "ok"]
+    print(f"notas em {Path(args.out) / 'grades.csv'} e grades.json; "
+          f"{len(rows)} linhas, {len(review)} para revisão.")
+    for r in review:
+        print(f"  revisar: {r['student']} / {r['chapter']}: {r['reason']}")
+    return 0
+
+
+def cmd_feedback(args):
+    from .feedback import write_feedback
+
+    paths = write_feedback(args.out)
+    print(f"{len(paths)} páginas de retorno em {Path(args.out) / 'feedback'}")
+    return 0
+
+
+def cmd_check(args):
+    from .selfcheck import self_check
+
+    lines, isolation = self_check(args.notebook, args.source, _limits(args))
+    total = sum(line.points for line in lines)
+    maximum = sum(line.max_points for line in lines)
+    for line in lines:
+        mark = "OK  " if line.ok else "FALHOU"
+        extra = f": {line.message}" if line.message and not line.ok else ""
+        print(f"{mark} {line.grade_id} ({line.points:g}/{line.max_points:g}){extra}")
+    print(f"total: {total:g} de {maximum:g} (isolamento: {isolation})")
+    if args.source is None:
+        print("Só os testes visíveis e as perguntas foram verificados; a nota final usa "
+              "também testes ocultos.")
+    return 0 if all(line.ok for line in lines) else 1
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="autograder",
+                                description="Corretor automático do curso de RNNs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    common = {"--course": dict(default=str(REPO / "course"), help="pasta-fonte dos capítulos"),
+              "--out": dict(default=str(OUT), help="pasta de saída (fora de course/)")}
+
+    r = sub.add_parser("release", help="gera a versão do aluno (sem soluções)")
+    r.add_argument("chapter", nargs="?", help="um capítulo (padrão: todos)")
+    for opt, kw in common.items():
+        r.add_argument(opt, **kw)
+    r.set_defaults(func=cmd_release)
+
+    g = sub.add_parser("grade", help="corrige as entregas de uma turma")
+    g.add_argument("submissions", help="pasta ou .zip com as entregas")
+    for opt, kw in common.items():
+        g.add_argument(opt, **kw)
+    g.add_argument("--workers", type=int, default=2, help="processos em paralelo")
+    g.add_argument("--chapter", help="corrigir só este capítulo")
+    g.add_argument("--wait", action="store_true", help="esperar outra correção terminar")
+    g.add_argument("--cell-timeout", type=float, help="segundos por célula")
+    g.add_argument("--notebook-timeout", type=float, help="segundos por caderno")
+    g.set_defaults(func=cmd_grade)
+
+    f = sub.add_parser("feedback", help="gera o retorno em HTML por aluno")
+    f.add_argument("--out", **common["--out"])
+    f.set_defaults(func=cmd_feedback)
+
+    c = sub.add_parser("check", help="verifica um caderno localmente (estudo individual)")
+    c.add_argument("notebook")
+    c.add_argument("--source", help="caderno-fonte (com soluções), se você o tiver")
+    c.add_argument("--cell-timeout", type=float, help="segundos por célula")
+    c.add_argument("--notebook-timeout", type=float, help="segundos por caderno")
+    c.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        from .batch import BatchLocked
+
+        code = 3 if isinstance(exc, BatchLocked) else 2
+        print(f"erro: {exc}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

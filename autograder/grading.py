@@ -1,0 +1,256 @@
+"""Grade one submission against the trusted source notebook.
+
+The source notebook (solutions) is run once in the same sandbox and its recorded values are the
+reference (cached by a hash of the chapter folder and the grading code). The student's rebuilt
+notebook is run the same way; this process then compares the two, cell by cell.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import notebook as nbmod
+from .sandbox import _load_captures, run_cells
+
+MAX_NOTEBOOK_BYTES = 20 << 20
+_CODE_FILES = ("student.py", "_runner.py", "notebook.py", "sandbox.py")
+CANNOT_GRADE = {"invalid notebook", "too large", "missing notebook", "internal error"}
+
+
+class SourceNotebookError(Exception):
+    """The source notebook itself does not run cleanly: the chapter needs fixing."""
+
+
+@dataclass
+class CellGrade:
+    grade_id: str
+    exercise: str | None
+    quiz: bool
+    points: float
+    max_points: float
+    status: str  # passed|failed|timeout|crash|not_run|forbidden
+    failed_hints: list = field(default_factory=list)  # [(visible check name, dica)]
+
+
+@dataclass
+class GradeResult:
+    chapter: str
+    cells: list = field(default_factory=list)
+    score: float | None = 0.0
+    max_score: float = 0.0
+    status: str = "ok"
+    reasons: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    answer_errors: dict = field(default_factory=dict)  # answer grade_id -> exception name
+    isolation: str = ""
+    seconds: float = 0.0
+
+    def scores(self):
+        return {c.grade_id: c.points for c in self.cells}
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        data = dict(data)
+        data["cells"] = [CellGrade(**c) for c in data.get("cells", [])]
+        return cls(**data)
+
+
+def source_hash(source_nb_path):
+    """Hash of the chapter folder and of the grading code: the reference cache key."""
+    digest = hashlib.sha256()
+    folder = Path(source_nb_path).resolve().parent
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in
+                   p.parts and "__pycache__" not in p.parts)
+    here = Path(__file__).resolve().parent
+    for path in files + [here / name for name in _CODE_FILES]:
+        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _default_cache():
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "autograder"
+
+
+def load_source(source_nb_path):
+    data = Path(source_nb_path).read_bytes()
+    return nbmod.layout(nbmod.load_json_notebook(data))
+
+
+def reference(source_nb_path, limits=None, cache_dir=None):
+    """Captures of the source notebook run with its solutions: {test cell index: record}."""
+    cells = load_source(source_nb_path)
+    cache = Path(cache_dir or _default_cache()) / f"ref-{source_hash(source_nb_path)}"
+    if (cache / "complete").exists():
+        return _load_captures(cache)
+    answers = {c["grade_id"]: c["source"] for c in cells if c["kind"] == "answer"}
+    run = nbmod.runnable(cells, answers)
+    result = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent)
+    problems = [f"célula {cells[k]['grade_id'] or k}: {s} {result.errors.get(k, '')}"
+                for k, s in sorted(result.statuses.items()) if s != "ok"]
+    for c in cells:
+        if c["kind"] != "test":
+            continue
+        rec = result.captures.get(c["index"], {})
+        if not any(k.startswith(("v:", "q:")) for k in rec):
+            problems.append(f"célula de teste {c['grade_id']}: nenhum check()/quiz() registrado")
+        if any(k.startswith("v:") and not np.all(np.isfinite(v)) for k, v in rec.items()):
+            problems.append(f"célula de teste {c['grade_id']}: valor de referência não finito")
+    if problems:
+        raise SourceNotebookError("o caderno-fonte não roda limpo: " + "; ".join(problems))
+    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for k, rec in result.captures.items():
+        np.savez(tmp / f"{k}.npz", **rec)
+    (tmp / "complete").write_text("ok")
+    try:
+        tmp.rename(cache)
+    except OSError:  # another worker finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result.captures
+
+
+def compare(ref, got):
+    """Names recorded by the reference that the student's record misses or gets wrong."""
+    failed = []
+    for key, want in ref.items():
+        kind, _, name = key.partition(":")
+        if kind not in ("v", "q"):
+            continue
+        have = got.get(key)
+        try:
+            if kind == "q":
+                ok = have is not None and have.dtype.kind == "U" and str(have) == str(want)
+            else:
+                have = np.asarray(have, dtype=np.float64)
+                rtol, atol = (float(x) for x in ref["t:" + name])
+                ok = (have.shape == want.shape and bool(np.all(np.isfinite(have)))
+                      and bool(np.allclose(have, want, rtol=rtol, atol=atol)))
+        except Exception:
+            ok = False
+        if not ok:
+            failed.append(name)
+    return failed
+
+
+def _add_reason(result, reason):
+    if reason not in result.reasons:
+        result.reasons.append(reason)
+
+
+def _empty_result(cells, chapter, reason, note):
+    result = GradeResult(chapter=chapter, score=None, status="needs_review")
+    for c in cells:
+        if c["kind"] == "test":
+            result.cells.append(CellGrade(c["grade_id"], c["exercise"], c["quiz"], 0.0,
+                                          c["points"], "not_run"))
+            result.max_score += c["points"]
+    result.reasons.append(reason)
+    result.notes.append(note)
+    return result
+
+
+def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir=None,
+                   uid=None, chapter=None):
+    """Grade ``submission_nb_path`` against the source notebook; returns a GradeResult."""
+    chapter = chapter or Path(source_nb_path).parent.name
+    cells = load_source(source_nb_path)
+    ref = reference(source_nb_path, limits, cache_dir)
+    path = Path(submission_nb_path)
+    if not path.is_file():
+        return _empty_result(cells, chapter, "missing notebook", "caderno não encontrado")
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        return _empty_result(cells, chapter, "too large",
+                             f"caderno maior que {MAX_NOTEBOOK_BYTES >> 20} MB")
+    try:
+        student_nb = nbmod.load_json_notebook(path.read_bytes())
+    except nbmod.InvalidNotebook as exc:
+        return _empty_result(cells, chapter, "invalid notebook", str(exc))
+    run, answers, reasons, notes = nbmod.rebuild(cells, student_nb)
+    result = GradeResult(chapter=chapter, notes=notes)
+    for reason in reasons:
+        _add_reason(result, reason)
+    disqualified = {}
+    tricky = {}
+    for c in cells:
+        if c["kind"] == "answer":
+            _, tricks = nbmod.inspect_answer(answers[c["grade_id"]], [])
+            if tricks:
+                tricky[c["grade_id"]] = tricks
+    for c in cells:
+        if c["kind"] != "answer" or not c["forbid"]:
+            continue
+        for gid, src in answers.items():
+            used, _ = nbmod.inspect_answer(src, c["forbid"])
+            if used:
+                disqualified[c["grade_id"]] = f"usa {', '.join(used)} (em {gid})"
+        if tricky:
+            disqualified.setdefault(c["grade_id"], "acesso dinâmico em " + ", ".join(tricky))
+    if tricky:
+        _add_reason(result, "tampering")
+        for gid, tricks in tricky.items():
+            result.notes.append(f"construções suspeitas em {gid}: {', '.join(tricks)}")
+    if disqualified:
+        _add_reason(result, "forbidden reference")
+        for gid, why in disqualified.items():
+            result.notes.append(f"exercício {gid} sem crédito: {why}")
+    outcome = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent, uid=uid)
+    result.isolation, result.seconds = outcome.isolation, outcome.seconds
+    if outcome.fatal:
+        return _empty_result(cells, chapter, "internal error", outcome.fatal)
+    for k, status in outcome.statuses.items():
+        if status in ("timeout", "crash"):
+            _add_reason(result, status)
+            result.notes.append(f"{status} na célula {cells[k]['grade_id'] or k}")
+        if status == "error" and cells[k]["kind"] == "answer":
+            result.answer_errors[cells[k]["grade_id"]] = outcome.errors[k][0]
+    if any(s == "not_run" for s in outcome.statuses.values()) and "timeout" not in result.reasons:
+        _add_reason(result, "crash")
+    for c in cells:
+        if c["kind"] != "test":
+            continue
+        k = c["index"]
+        status = outcome.statuses.get(k, "not_run")
+        visible = nbmod.visible_check_names(c["visible"])
+        ref_rec = ref.get(k, {})
+        failed = compare(ref_rec, outcome.captures.get(k, {}))
+        if status in ("timeout", "crash", "not_run"):
+            cell_status = status
+        elif c["exercise"] in disqualified:
+            cell_status = "forbidden"
+        else:
+            cell_status = "failed" if failed else "passed"
+        hints = [(n, str(ref_rec.get("d:" + n, ""))) for n in failed if n in visible]
+        points = c["points"] if cell_status == "passed" else 0.0
+        result.cells.append(CellGrade(c["grade_id"], c["exercise"], c["quiz"], points,
+                                      c["points"], cell_status, hints))
+    result.score = sum(c.points for c in result.cells)
+    result.max_score = sum(c.max_points for c in result.cells)
+    result.status = "needs_review" if result.reasons else "ok"
+    return result
+
+
+def substitute_answer(source_nb_path, grade_id, new_source, out_path):
+    """Write a copy of the source notebook with one answer cell's code replaced.
+
+    Chapter tests use it to show that typical wrong answers are caught.
+    """
+    nb = json.loads(Path(source_nb_path).read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if nbmod.nbgrader_meta(cell).get("grade_id") == grade_id:
+            if nbmod.cell_kind(cell) != "answer":
+                raise ValueError(f"{grade_id} não é uma célula de resposta")
+            cell["source"] = new_source
+            break
+    else:
+        raise KeyError(f"célula {grade_id} não encontrada")
+    Path(out_path).write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out_path

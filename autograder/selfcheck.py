@@ -1,0 +1,70 @@
+"""Self-study check of one notebook: run it in the sandbox and report each test cell.
+
+Without the source notebook (a learner with the release) the visible tests and the quiz keys
+decide; with ``source`` the notebook is graded exactly as the instructor grades it.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import notebook as nbmod
+from .grading import grade_notebook
+from .sandbox import run_cells
+
+
+@dataclass
+class Line:
+    grade_id: str
+    points: float
+    max_points: float
+    ok: bool
+    message: str
+
+
+def self_check(notebook_path, source=None, limits=None):
+    """Return (lines, isolation) for ``notebook_path``."""
+    if source is not None:
+        result = grade_notebook(source, notebook_path, limits=limits)
+        lines = []
+        for c in result.cells:
+            hints = "; ".join(f"{n}: {d}" if d else n for n, d in c.failed_hints)
+            lines.append(Line(c.grade_id, c.points, c.max_points, c.status == "passed",
+                              hints or STATUS_MSG.get(c.status, "")))
+        if result.status != "ok":
+            lines.append(Line("(entrega)", 0, 0, False,
+                              "precisa de revisão: " + ", ".join(result.reasons + result.notes)))
+        return lines, result.isolation
+    nb = nbmod.load_json_notebook(Path(notebook_path).read_bytes())
+    cells = nbmod.layout(nb)
+    answers = {c["grade_id"]: c["source"] for c in cells if c["kind"] == "answer"}
+    outcome = run_cells(nbmod.runnable(cells, answers), "self", limits,
+                        data_dir=Path(notebook_path).parent)
+    if outcome.fatal:
+        raise RuntimeError(outcome.fatal)
+    lines = []
+    for c in cells:
+        if c["kind"] != "test":
+            continue
+        status = outcome.statuses.get(c["index"], "not_run")
+        ok = status == "ok"
+        if status == "error":
+            name, msg = outcome.errors[c["index"]]
+            if name == "AssertionError" and msg:
+                message = msg
+            elif name == "NotImplementedError":
+                message = "resposta ainda não implementada"
+            else:
+                message = f"{name}: {msg}" if msg else name
+        else:
+            message = STATUS_MSG.get(status, "")
+        lines.append(Line(c["grade_id"], c["points"] if ok else 0.0, c["points"], ok, message))
+    return lines, outcome.isolation
+
+
+STATUS_MSG = {
+    "failed": "resultado diferente do esperado",
+    "timeout": "tempo esgotado (laço infinito?)",
+    "crash": "o processo Python caiu nesta célula",
+    "not_run": "não executado",
+    "forbidden": "usa a implementação de referência que o exercício proíbe",
+}

@@ -1,0 +1,156 @@
+"""Nothing lost: reruns, kill -9, two batches, layouts, zip, reports and feedback."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+from conftest import CHAPTER, COURSE, FAST, FAST_CACHE, SOURCE
+from planted.cases import build
+
+from autograder.batch import BatchLocked, Lock, grade_batch
+from autograder.feedback import write_feedback
+from autograder.submissions import discover
+
+QUIET = {"limits": FAST, "log": lambda *a: None, "cache_dir": FAST_CACHE}
+
+
+def _wrong(source_nb):
+    nb = json.loads(json.dumps(source_nb))
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "q1":
+            cell["source"] = 'resposta_q1 = "d"'
+    return json.dumps(nb).encode()
+
+
+def _results(out):
+    return {p.stem: json.loads(p.read_text()) for p in (out / "results" / CHAPTER).glob("*.json")}
+
+
+def test_rerun_skips_finished_and_regrades_changed(tmp_path, source_nb):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for name in ("ana", "bia"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
+    rows = grade_batch(subs, COURSE, out, workers=1, **QUIET)
+    assert [r["total"] for r in rows] == [7, 7]
+    first = _results(out)
+    rows = grade_batch(subs, COURSE, out, workers=1, **QUIET)
+    assert _results(out) == first  # unchanged: not graded again
+    (subs / "bia" / f"{CHAPTER}.ipynb").write_bytes(_wrong(source_nb))  # resubmission
+    rows = grade_batch(subs, COURSE, out, workers=1, **QUIET)
+    again = _results(out)
+    assert again["ana"] == first["ana"]
+    assert again["bia"]["graded_at"] > first["bia"]["graded_at"]
+    assert {r["student"]: r["total"] for r in rows} == {"ana": 7, "bia": 6}
+
+
+def test_kill_and_rerun_finishes_without_regrading(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for i in range(8):
+        (subs / f"aluno{i}").mkdir(parents=True)
+        (subs / f"aluno{i}" / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
+    cmd = [sys.executable, "-m", "autograder", "grade", str(subs), "--course", str(COURSE),
+           "--out", str(out), "--workers", "1", "--cell-timeout", "6"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(_results(out) if (out / "results").exists() else {}) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _results(out)
+    assert 2 <= len(before) < 8
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    after = _results(out)
+    assert len(after) == 8
+    for name, record in before.items():
+        assert after[name]["graded_at"] == record["graded_at"]  # never graded twice
+    rows = json.loads((out / "grades.json").read_text())
+    assert len(rows) == 8 and all(r["total"] == 7 and r["status"] == "ok" for r in rows)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_second_batch_refuses_while_first_runs(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
+    with Lock(out):
+        with pytest.raises(BatchLocked):
+            grade_batch(subs, COURSE, out, **QUIET)
+        cli = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs),
+                              "--course", str(COURSE), "--out", str(out)],
+                             capture_output=True, text=True)
+        assert cli.returncode == 3 and "outra correção" in cli.stderr
+    assert grade_batch(subs, COURSE, out, **QUIET)[0]["total"] == 7
+
+
+def test_layouts_and_zip(tmp_path, source_nb):
+    nb = SOURCE.read_bytes()
+    files = {
+        f"ana/{CHAPTER}/{CHAPTER}.ipynb": nb,  # nbgrader / JupyterHub
+        f"bia+{CHAPTER}+2026-11-23 10:00:00/{CHAPTER}.ipynb": nb,  # exchange inbound
+        f"caio_{CHAPTER}.ipynb": nb,  # file named by student
+        f"dani/{CHAPTER} (1).ipynb": nb,  # renamed copy in a student folder
+        f"edu/{CHAPTER}/.ipynb_checkpoints/{CHAPTER}-checkpoint.ipynb": nb,
+    }
+    archive = tmp_path / "turma.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    found = {(s.student, s.chapter, s.path is not None)
+             for s in discover(_extract(archive, tmp_path), [CHAPTER], CHAPTER)}
+    assert found == {("ana", CHAPTER, True), ("bia", CHAPTER, True), ("caio", CHAPTER, True),
+                     ("dani", CHAPTER, True), ("edu", CHAPTER, False)}
+    rows = grade_batch(archive, COURSE, tmp_path / "out", chapter=CHAPTER, **QUIET)
+    by = {r["student"]: r for r in rows}
+    assert by["edu"]["status"] == "needs_review" and by["edu"]["reason"] == "missing notebook"
+    assert all(by[s]["total"] == 7 for s in ("ana", "bia", "caio", "dani"))
+
+
+def _extract(archive, tmp_path):
+    from autograder.submissions import extract_zip
+
+    return extract_zip(archive, tmp_path / "x")
+
+
+def test_feedback_shows_hints_but_no_secrets(tmp_path, source_nb, released):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / f"{CHAPTER}.ipynb").write_bytes(_wrong(source_nb))
+    (subs / "bia").mkdir(parents=True)
+    (subs / "bia" / f"{CHAPTER}.ipynb").write_bytes(released.read_bytes())
+    grade_batch(subs, COURSE, out, **QUIET)
+    pages = {p.parent.name: p.read_text(encoding="utf-8") for p in write_feedback(out)}
+    assert "resposta incorreta" in pages["ana"] and "6 de 7" in pages["ana"]
+    bia = pages["bia"]
+    assert "A saída deve ter forma (N, H)." in bia and "Some o viés" in bia
+    for page in pages.values():
+        for secret in ("oculto", "dx_uns", "HIDDEN", "-0.848", "chave", 'resposta_q1 = "b"'):
+            assert secret not in page
+
+
+def test_gradebook_has_per_cell_scores(tmp_path, source_nb):
+    from nbgrader.api import Gradebook
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / f"{CHAPTER}.ipynb").write_bytes(_wrong(source_nb))
+    (subs / "bia").mkdir(parents=True)
+    (subs / "bia" / f"{CHAPTER}.ipynb").write_text("nada", encoding="utf-8")
+    grade_batch(subs, COURSE, out, **QUIET)
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id="curso-rnn") as gb:
+        grade = gb.find_grade("test_q1", CHAPTER, CHAPTER, "ana")
+        assert grade.auto_score == 0 and not grade.needs_manual_grade
+        assert gb.find_grade("test_q2", CHAPTER, CHAPTER, "ana").auto_score == 1
+        bia = gb.find_grade("test_q2", CHAPTER, CHAPTER, "bia")
+        assert bia.auto_score is None and bia.needs_manual_grade
+
+
+def test_planted_build_is_deterministic(source_nb):
+    assert build("solution", source_nb, {}) == build("solution", source_nb, {})

@@ -1,0 +1,84 @@
+import json
+import subprocess
+import sys
+
+from conftest import FAST, SOURCE
+
+from autograder import grade_notebook, substitute_answer
+from autograder.selfcheck import self_check
+
+FULL = {"test_tanh_forward": 2, "test_tanh_backward": 3, "test_q1": 1, "test_q2": 1}
+
+
+def test_solution_scores_full_marks_and_skips_demo(cache_dir):
+    result = grade_notebook(SOURCE, SOURCE, limits=FAST, cache_dir=cache_dir)
+    assert result.scores() == FULL
+    assert (result.score, result.max_score, result.status) == (7, 7, "ok")
+    assert result.seconds < 3  # the 3 s demo cell is not run
+
+
+def test_untouched_release_scores_zero_with_status_ok(released, cache_dir):
+    result = grade_notebook(SOURCE, released, limits=FAST, cache_dir=cache_dir)
+    assert result.score == 0 and result.status == "ok", result
+
+
+def test_typical_wrong_answers_are_caught(tmp_path, cache_dir):
+    no_bias = "def tanh_forward(x, W, b):\n    return np.tanh(x @ W)\n"
+    path = substitute_answer(SOURCE, "tanh_forward", no_bias, tmp_path / "s.ipynb")
+    result = grade_notebook(SOURCE, path, limits=FAST, cache_dir=cache_dir)
+    assert result.scores() == {**FULL, "test_tanh_forward": 0}
+    hints = dict(result.cells[0].failed_hints)
+    assert "oculto" not in hints and "Some o viés" in hints["um_valor"]
+    # gradient that forgets tanh' but keeps the shapes
+    bad = ("def tanh_backward(dh, x, W, b):\n"
+           "    return dh @ W.T, x.T @ dh, dh.sum(axis=0)\n")
+    path = substitute_answer(SOURCE, "tanh_backward", bad, tmp_path / "t.ipynb")
+    result = grade_notebook(SOURCE, path, limits=FAST, cache_dir=cache_dir)
+    assert result.scores() == {**FULL, "test_tanh_backward": 0}
+
+
+def _solve(released, tmp_path, answers):
+    nb = json.loads(released.read_text(encoding="utf-8"))
+    src = json.loads(SOURCE.read_text(encoding="utf-8"))
+    by_id = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in src["cells"]}
+    for cell in nb["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell["source"] = answers[gid] if answers[gid] is not None else by_id[gid]["source"]
+    path = tmp_path / "01-amostra.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_self_check_of_release(released, tmp_path):
+    solved = _solve(released, tmp_path, dict.fromkeys(["tanh_forward", "tanh_backward", "q1",
+                                                        "q2"]))
+    lines, _ = self_check(solved, limits=FAST)
+    assert all(line.ok for line in lines), lines
+    wrong = _solve(released, tmp_path, {"q1": 'resposta_q1 = "a"', "tanh_forward": None})
+    lines, _ = self_check(wrong, limits=FAST)
+    status = {line.grade_id: line.ok for line in lines}
+    assert status == {"test_tanh_forward": True, "test_tanh_backward": False,
+                      "test_q1": False, "test_q2": False}
+    cli = subprocess.run([sys.executable, "-m", "autograder", "check", str(wrong),
+                          "--cell-timeout", "3"], capture_output=True, text=True)
+    assert cli.returncode == 1
+    assert "FALHOU test_q1" in cli.stdout and "incorreta" in cli.stdout
+    assert "OK   test_tanh_forward" in cli.stdout
+
+
+def test_fallback_isolation_still_grades_right(tmp_path, monkeypatch, cache_dir):
+    from autograder import sandbox
+
+    crash = "import os\nos._exit(0)"
+    path = substitute_answer(SOURCE, "q1", crash, tmp_path / "s.ipynb")
+    for mode in ("unshare", "none"):
+        monkeypatch.setenv("AUTOGRADER_ISOLATION", mode)
+        sandbox.isolation.cache_clear()
+        try:
+            result = grade_notebook(SOURCE, path, limits=FAST, cache_dir=cache_dir)
+        finally:
+            sandbox.isolation.cache_clear()
+        assert result.isolation.startswith("unshare" if mode == "unshare" else "rlimit")
+        assert result.scores() == {**FULL, "test_q1": 0}
+        assert result.reasons == ["crash"]
