@@ -94,7 +94,9 @@ def _python_roots():
 
 def _bwrap_command(workdir, uid):
     args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
-            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--clearenv"]
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--clearenv",
+            # /tmp first: a later tmpfs would hide binds below it (a venv in a /tmp checkout)
+            "--tmpfs", "/tmp"]
     bound = []
 
     def covered(path):
@@ -126,7 +128,7 @@ def _bwrap_command(workdir, uid):
         if pkg.is_dir():
             bind(pkg, Path("/opt/autograder-pkgs") / pkg.name)
     args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    args += ["--dev", "/dev", "--proc", "/proc"]
     for key, value in _sandbox_env("/opt/autograder-pkgs", "/sandbox").items():
         args += ["--setenv", key, value]
     if os.geteuid() == 0:
