@@ -59,7 +59,13 @@ def _works(cmd):
 
 @functools.cache
 def isolation():
-    """Name of the best isolation that works here: 'bwrap', 'unshare' or 'none'."""
+    """Name of the best isolation that works here: 'bwrap', 'unshare' or 'none'.
+
+    ``AUTOGRADER_ISOLATION`` (one of those names) forces a weaker level, to test the fallbacks.
+    """
+    forced = os.environ.get("AUTOGRADER_ISOLATION")
+    if forced in ("unshare", "none"):
+        return forced if forced == "none" or shutil.which("unshare") else "none"
     if shutil.which("bwrap"):
         probe = tempfile.mkdtemp(prefix="autograder-probe-")
         try:
