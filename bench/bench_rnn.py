@@ -89,23 +89,44 @@ def bench(kind, T, N, D, H, dtype):
             sink.append(time.perf_counter() - t0)
     ratio = float(np.median(np.array(mine) / np.array(theirs)))
     gf = flops(kind, T, N, D, H) / np.median(mine) / 1e9
+    torch_gf = flops(kind, T, N, D, H) / np.median(theirs) / 1e9
     mm = numpy_mm_rate(T, N, D, H, GATES[kind], dtype)
-    return np.median(mine) * 1e3, np.median(theirs) * 1e3, ratio, gf, 100 * gf / mm
+    return np.median(mine) * 1e3, np.median(theirs) * 1e3, ratio, gf, 100 * gf / mm, torch_gf / mm
+
+
+def openblas_core():
+    """The OpenBLAS kernel family numpy runs ('Haswell' = AVX2, 'SkylakeX' = AVX-512)."""
+    import ctypes
+
+    maps = "/proc/self/maps"
+    for line in open(maps).read().splitlines() if os.path.exists(maps) else []:
+        path = line.split()[-1]
+        if "openblas" in path.lower() and path.startswith("/"):
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_get_corename64_", "openblas_get_corename"):
+                if hasattr(lib, name):
+                    getattr(lib, name).restype = ctypes.c_char_p
+                    return getattr(lib, name)().decode()
+    return "?"
 
 
 def main():
     versions = f"numpy {np.__version__} torch {torch.__version__}"
-    print(f"threads={args.threads} reps={args.reps} {versions}")
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    core = openblas_core() + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+    print(f"threads={args.threads} reps={args.reps} {versions} OpenBLAS core {core}")
     print(f"{'layer':5} {'dtype':7} {'T,N,D,H':17} {'rnnlib ms':>10} {'torch ms':>10} "
-          f"{'ratio':>6} {'GFLOP/s':>8} {'% numpy mm':>10}")
+          f"{'ratio':>6} {'GFLOP/s':>8} {'% numpy mm':>10} {'torch %':>8}")
     for T, N, D, H in SHAPES:
         for dtype in (np.float32, np.float64):
             for kind in ("RNN", "LSTM", "GRU"):
-                ms, tms, ratio, gf, frac = bench(kind, T, N, D, H, dtype)
+                ms, tms, ratio, gf, frac, tfrac = bench(kind, T, N, D, H, dtype)
                 shape = f"{T},{N},{D},{H}"
                 print(f"{kind:5} {np.dtype(dtype).name:7} {shape:17} {ms:10.1f} {tms:10.1f} "
-                      f"{ratio:6.2f} {gf:8.1f} {frac:9.0f}%", flush=True)
+                      f"{ratio:6.2f} {gf:8.1f} {frac:9.0f}% {100 * tfrac:7.0f}%", flush=True)
     print("ratio = median over interleaved pairs of rnnlib time / torch.nn time (lower is better)")
+    print("% numpy mm = rnnlib's GFLOP/s over numpy's rate for the same products (its ceiling);")
+    print("torch % = the same for torch.nn: above 100% its BLAS outruns numpy's on these shapes")
 
 
 if __name__ == "__main__":

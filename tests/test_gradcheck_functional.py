@@ -234,3 +234,24 @@ def test_cells_compose_into_sequence(rng):
         h, c, _ = F.lstm_cell_forward(a["x"][t], h, c, a["W_ih"], a["W_hh"], a["b_ih"], a["b_hh"])
         np.testing.assert_allclose(hs[t], h, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(cT, c, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("n", [1, 3])
+def test_sequence_ops_leave_their_inputs_alone(rng, kind, n):
+    """The gate-major time loop works in place on its own buffers: for N = 1 a transposed
+    (N, H) array is already contiguous, so a careless "contiguous" would alias the caller's
+    h0, c0, dh_last or dc_last and write into them."""
+    G = 4 if kind == "lstm" else 3
+    x, h0, c0 = rand(rng, T, n, D), rand(rng, n, H), rand(rng, n, H)
+    weights = (rand(rng, G * H, D), rand(rng, G * H, H), rand(rng, G * H), rand(rng, G * H))
+    dhs, dh_last, dc_last = rand(rng, T, n, H), rand(rng, n, H), rand(rng, n, H)
+    state = (h0, c0) if kind == "lstm" else (h0,)
+    final_grads = {"dh_last": dh_last, "dc_last": dc_last} if kind == "lstm" else {
+        "dh_last": dh_last}
+    inputs = [x, *state, *weights, dhs, dh_last, dc_last]
+    before = [a.copy() for a in inputs]
+    fwd = getattr(F, f"{kind}_forward")(x, *state, *weights)
+    getattr(F, f"{kind}_backward")(dhs, fwd[-1], **final_grads)
+    for a, b in zip(inputs, before, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=f"{kind}: uma entrada foi modificada")

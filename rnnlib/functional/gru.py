@@ -1,4 +1,4 @@
-"""Gated recurrent unit, torch's formula: one step and the whole sequence.
+"""Gated recurrent unit, torch's formula: the whole sequence and one step.
 
 Gates in torch's order r, z, n. The reset gate multiplies the recurrent projection
 *after* the matrix product (torch and cuDNN; some textbooks apply it before):
@@ -6,10 +6,21 @@ Gates in torch's order r, z, n. The reset gate multiplies the recurrent projecti
     r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)
     z = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)
     n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
-    h' = (1 - z) * n + z * h
+    h' = (1 - z) * n + z * h  =  n + z * (h - n)
+
+Backward, with a^h_n = h W_hn^T + b_hn:
+
+    dn = dh * (1 - z) * (1 - n^2)      (the gradient of n's pre-activation)
+    da_r = dn * a^h_n * r (1 - r)       da_z = dh * (h - n) * z (1 - z)
+    dh_prev = dh * z + [da_r, da_z, dn * r] W_hh
+
+so the input projection gets [da_r, da_z, dn] and the recurrent one [da_r, da_z, dn * r].
 
 Shapes: x (N, D), h (N, H), W_ih (3H, D), W_hh (3H, H), biases (3H,);
 a sequence x is (T, N, D) and its outputs hs (T, N, H).
+
+Speed: as in :mod:`.lstm`, the time loop works gate-major (each gate one contiguous (H, N)
+block) and the sigmoid gates share one tanh call, with the 1/2 folded into their weights.
 """
 
 from __future__ import annotations
@@ -17,110 +28,125 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._backend import namespace
-from ._common import check_recurrent_args, previous_states, weight_grads
-from .linear import linear_forward
-
-
-def _step(xw, h, W_hh, b_hh, gates, hw_n):
-    """One step from the input projection xw (N, 3H). Writes activated r, z, n into gates
-    (N, 3H) and h W_hn^T + b_hn into hw_n (N, H); returns h' (N, H)."""
-    ops = namespace(xw)
-    H = h.shape[-1]
-    hw = h @ W_hh.T  # (N, 3H)
-    if b_hh is not None:
-        hw = hw + b_hh
-    ops.sigmoid(xw[:, : 2 * H] + hw[:, : 2 * H], out=gates[:, : 2 * H])
-    hw_n[...] = hw[:, 2 * H :]
-    n = gates[:, 2 * H :]
-    ops.tanh(xw[:, 2 * H :] + gates[:, :H] * hw_n, out=n)
-    z = gates[:, H : 2 * H]
-    return n + z * (h - n)
-
-
-def _step_backward(dh, h_prev, gates, hw_n, W_hh, dxw, dhw):
-    """Backward through one step. Writes the gradients of the input projection (N, 3H)
-    into dxw and of the recurrent projection into dhw; returns dh_prev (N, H)."""
-    H = dh.shape[-1]
-    r, z, n = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
-    dn = dh * (1 - z) * (1 - n * n)  # through tanh
-    dxw[:, :H] = dh_r = dn * hw_n * r * (1 - r)
-    dxw[:, H : 2 * H] = dh_z = dh * (h_prev - n) * z * (1 - z)
-    dxw[:, 2 * H :] = dn
-    dhw[:, :H] = dh_r
-    dhw[:, H : 2 * H] = dh_z
-    dhw[:, 2 * H :] = dn * r
-    return dh * z + dhw @ W_hh
-
-
-class GRUCellCache(NamedTuple):
-    x: object  # (N, D)
-    h_prev: object  # (N, H)
-    gates: object  # (N, 3H) activated r, z, n
-    hw_n: object  # (N, H) h_prev W_hn^T + b_hn
-    W_ih: object
-    W_hh: object
-    has_bias: bool
-
-
-def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
-    """One step. x (N, D), h_prev (N, H) -> h (N, H), cache."""
-    check_recurrent_args(x, {"h_prev": h_prev}, W_ih, W_hh, b_ih, b_hh, 3, seq=False)
-    ops = namespace(x)
-    xw, _ = linear_forward(x, W_ih, b_ih)  # (N, 3H)
-    gates = ops.empty(xw.shape, like=xw)
-    hw_n = ops.empty(h_prev.shape, like=xw)
-    h = _step(xw, h_prev, W_hh, b_hh, gates, hw_n)
-    return h, GRUCellCache(x, h_prev, gates, hw_n, W_ih, W_hh, b_ih is not None)
-
-
-def gru_cell_backward(dh, cache: GRUCellCache):
-    """dh (N, H) -> dx (N, D), dh_prev (N, H), grads {weight_ih, weight_hh, bias_ih, bias_hh}."""
-    ops = namespace(dh)
-    dxw = ops.empty(cache.gates.shape, like=cache.gates)
-    dhw = ops.empty(cache.gates.shape, like=cache.gates)
-    dh_prev = _step_backward(dh, cache.h_prev, cache.gates, cache.hw_n, cache.W_hh, dxw, dhw)
-    grads = weight_grads(dxw, dhw, cache.x, cache.h_prev, cache.has_bias)
-    return dxw @ cache.W_ih, dh_prev, grads
+from ._common import check_recurrent_args, gate_major_weight_grads, half_scale, to_gate_major
 
 
 class GRUCache(NamedTuple):
     x: object  # (T, N, D)
     h0: object  # (N, H)
     hs: object  # (T, N, H)
-    gates: object  # (T, N, 3H)
-    hw_n: object  # (T, N, H)
+    hs_gm: object  # (T, H, N)
+    gates_gm: object  # (T, 3H, N) activated r, z, n, gate-major
+    hw_n_gm: object  # (T, H, N) a^h_n = W_hn h_{t-1}^T + b_hn
     W_ih: object
     W_hh: object
     has_bias: bool
+
+    @property
+    def gates(self):  # (T, N, 3H) view
+        return self.gates_gm.mT
+
+    @property
+    def hw_n(self):  # (T, N, H) view
+        return self.hw_n_gm.mT
 
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None):
     """The whole sequence. x (T, N, D), h0 (N, H) -> hs (T, N, H); the final state is hs[-1]."""
     check_recurrent_args(x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3, seq=True)
     ops = namespace(x)
-    T = x.shape[0]
-    xw, _ = linear_forward(x, W_ih, b_ih)  # (T, N, 3H): every step's input projection at once
-    gates = ops.empty(xw.shape, like=xw)
-    hs = ops.empty((T,) + tuple(h0.shape), like=xw)
-    hw_n = ops.empty(hs.shape, like=xw)
-    h = h0
+    T, H = x.shape[0], h0.shape[-1]
+    s = half_scale(H, [True, True, False], like=W_hh)  # (3H, 1)
+    gates = to_gate_major(x, W_ih * s, None if b_ih is None else b_ih[:, None] * s)
+    W_hh_s, b_hh_s = W_hh * s, None if b_hh is None else b_hh[:, None] * s
+    N = gates.shape[-1]
+    hs_gm, hw_n = ops.empty((T, H, N), like=gates), ops.empty((T, H, N), like=gates)
+    hs = ops.empty((T, N, H), like=gates)
+    ah, tmp = ops.empty((3 * H, N), like=gates), ops.empty((H, N), like=gates)
+    h = h0.mT  # (H, N)
     for t in range(T):
-        h = _step(xw[t], h, W_hh, b_hh, gates[t], hw_n[t])
-        hs[t] = h
-    return hs, GRUCache(x, h0, hs, gates, hw_n, W_ih, W_hh, b_ih is not None)
+        a = gates[t]  # (3H, N)
+        ops.matmul(W_hh_s, h, out=ah)
+        if b_hh_s is not None:
+            ah += b_hh_s
+        rz = a[: 2 * H]
+        rz += ah[: 2 * H]
+        ops.tanh(rz, out=rz)  # sigmoid = (1 + tanh(a / 2)) / 2
+        rz *= 0.5
+        rz += 0.5
+        r, z, n = a[:H], a[H : 2 * H], a[2 * H :]
+        hw_n[t] = ah[2 * H :]
+        ops.multiply(r, hw_n[t], out=tmp)
+        n += tmp
+        ops.tanh(n, out=n)
+        h_new = hs_gm[t]
+        ops.subtract(h, n, out=h_new)
+        h_new *= z
+        h_new += n  # n + z (h - n)
+        hs[t] = h_new.mT
+        h = h_new
+    return hs, GRUCache(x, h0, hs, hs_gm, gates, hw_n, W_ih, W_hh, b_ih is not None)
 
 
 def gru_backward(dhs, cache: GRUCache, dh_last=None):
     """BPTT. dhs (T, N, H) or None, dh_last (N, H) or None -> dx (T, N, D), dh0 (N, H), grads."""
     ops = namespace(cache.hs)
-    hs, gates = cache.hs, cache.gates
-    dxw = ops.empty(gates.shape, like=gates)  # (T, N, 3H)
-    dhw = ops.empty(gates.shape, like=gates)
-    h_prev = previous_states(cache.h0, hs)  # (T, N, H)
-    dh = dh_last if dh_last is not None else ops.zeros(hs.shape[1:], like=hs)
-    for t in range(hs.shape[0] - 1, -1, -1):
+    gates, hs_gm, hw_n = cache.gates_gm, cache.hs_gm, cache.hw_n_gm
+    T, H, N = hs_gm.shape
+    h0 = ops.contiguous(cache.h0.mT)
+    dh = ops.contiguous_copy(dh_last.mT) if dh_last is not None else ops.zeros((H, N), like=hs_gm)
+    dxw, dhw = ops.empty((3 * H, N), like=hs_gm), ops.empty((3 * H, N), like=hs_gm)
+    dxws, dhws = (ops.empty((3 * H, T, N), like=hs_gm) for _ in range(2))
+    tmp, back = ops.empty((H, N), like=hs_gm), ops.empty((H, N), like=hs_gm)
+    W_hh_T = cache.W_hh.mT
+    mul, sub = ops.multiply, ops.subtract
+    for t in range(T - 1, -1, -1):  # every op on a contiguous (H, N) block, in place
+        r, z, n = gates[t, :H], gates[t, H : 2 * H], gates[t, 2 * H :]
+        da_r, da_z, dn = dxw[:H], dxw[H : 2 * H], dxw[2 * H :]
+        h_prev = hs_gm[t - 1] if t > 0 else h0
         if dhs is not None:
-            dh = dh + dhs[t]
-        dh = _step_backward(dh, h_prev[t], gates[t], cache.hw_n[t], cache.W_hh, dxw[t], dhw[t])
-    grads = weight_grads(dxw, dhw, cache.x, h_prev, cache.has_bias)
-    return dxw @ cache.W_ih, dh, grads
+            dh += dhs[t].mT
+        mul(n, n, out=dn)
+        dn -= 1  # n^2 - 1
+        mul(z, dh, out=tmp)
+        tmp -= dh  # -dh (1 - z)
+        dn *= tmp  # dh (1 - z) (1 - n^2)
+        mul(r, r, out=da_r)
+        sub(r, da_r, out=da_r)
+        da_r *= hw_n[t]
+        da_r *= dn  # dn a^h_n r (1 - r)
+        mul(z, z, out=da_z)
+        sub(z, da_z, out=da_z)
+        sub(h_prev, n, out=tmp)
+        da_z *= tmp
+        da_z *= dh  # dh (h - n) z (1 - z)
+        dhw[: 2 * H] = dxw[: 2 * H]
+        mul(dn, r, out=dhw[2 * H :])
+        ops.matmul(W_hh_T, dhw, out=back)
+        dh *= z
+        dh += back  # dh z + W_hh^T [da_r, da_z, dn r]: flows to step t - 1
+        dxws[:, t], dhws[:, t] = dxw, dhw
+    dx, grads = gate_major_weight_grads(dxws, dhws, cache, cache.has_bias)
+    return dx, ops.contiguous(dh.mT), grads
+
+
+class GRUCellCache(NamedTuple):
+    seq: GRUCache  # the step as a sequence of length 1
+
+    x = property(lambda self: self.seq.x[0])  # (N, D)
+    h_prev = property(lambda self: self.seq.h0)  # (N, H)
+    gates = property(lambda self: self.seq.gates[0])  # (N, 3H) activated r, z, n
+    hw_n = property(lambda self: self.seq.hw_n[0])  # (N, H) h_prev W_hn^T + b_hn
+
+
+def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One step. x (N, D), h_prev (N, H) -> h (N, H), cache."""
+    check_recurrent_args(x, {"h_prev": h_prev}, W_ih, W_hh, b_ih, b_hh, 3, seq=False)
+    hs, cache = gru_forward(x[None], h_prev, W_ih, W_hh, b_ih, b_hh)
+    return hs[0], GRUCellCache(cache)
+
+
+def gru_cell_backward(dh, cache: GRUCellCache):
+    """dh (N, H) -> dx (N, D), dh_prev (N, H), grads {weight_ih, weight_hh, bias_ih, bias_hh}."""
+    dx, dh_prev, grads = gru_backward(None, cache.seq, dh_last=dh)
+    return dx[0], dh_prev, grads

@@ -1,4 +1,4 @@
-"""Long short-term memory: one step and the whole sequence, forward beside backward.
+"""Long short-term memory: the whole sequence and one step, forward beside backward.
 
 Gates in torch's order i, f, g, o, stacked in one matrix (fused: one product per step):
 
@@ -7,8 +7,20 @@ Gates in torch's order i, f, g, o, stacked in one matrix (fused: one product per
     c_t = f * c_{t-1} + i * g          the cell state: a conveyor belt
     h_t = o * tanh(c_t)
 
+Backward, with dc the total gradient of c_t (from c_{t+1} and through h_t = o tanh(c_t)):
+
+    dc = dc_{t+1} * f_{t+1} + dh * o * (1 - tanh(c_t)^2)
+    da_i = dc * g * i (1 - i)    da_f = dc * c_{t-1} * f (1 - f)
+    da_g = dc * i * (1 - g^2)    da_o = dh * tanh(c_t) * o (1 - o)
+
 Shapes: x_t (N, D), h_t and c_t (N, H), W_ih (4H, D), W_hh (4H, H), biases (4H,);
 a sequence x is (T, N, D) and its outputs hs (T, N, H).
+
+Speed: inside the time loop the sequence ops work *gate-major*, on a^T = W_hh h^T (4H, N),
+so that each gate is one contiguous (H, N) block: elementwise ufuncs on contiguous blocks run
+2-3x faster than on the (N, H) column slices of an (N, 4H) array. The sigmoid gates use
+sigmoid(a) = (1 + tanh(a / 2)) / 2 with the 1/2 folded into their weight rows (exact: a power
+of two), so one tanh call activates all four gates. A cell step is the sequence with T = 1.
 """
 
 from __future__ import annotations
@@ -16,69 +28,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._backend import namespace
-from ._common import bias_sum, check_recurrent_args, previous_states, weight_grads
-from .linear import linear_forward
-
-
-def _gates(a, out):
-    """Activate the pre-activations a (N, 4H) into out: sigmoid on i, f, o and tanh on g."""
-    ops = namespace(a)
-    H = a.shape[-1] // 4
-    ops.sigmoid(a[..., : 2 * H], out=out[..., : 2 * H])
-    ops.tanh(a[..., 2 * H : 3 * H], out=out[..., 2 * H : 3 * H])
-    ops.sigmoid(a[..., 3 * H :], out=out[..., 3 * H :])
-    return out
-
-
-def _step_backward(dh, dc, gates, c_prev, tanh_c, W_hh, da_out):
-    """Backward through one step's gates. Writes d(pre-activations) (N, 4H) into da_out and
-    returns (dh_prev through the recurrent weights, dc_prev)."""
-    H = dh.shape[-1]
-    i, f, g, o = (gates[..., k * H : (k + 1) * H] for k in range(4))
-    dc = dc + dh * o * (1 - tanh_c * tanh_c)
-    da_out[..., :H] = dc * g * i * (1 - i)
-    da_out[..., H : 2 * H] = dc * c_prev * f * (1 - f)
-    da_out[..., 2 * H : 3 * H] = dc * i * (1 - g * g)
-    da_out[..., 3 * H :] = dh * tanh_c * o * (1 - o)
-    return da_out @ W_hh, dc * f
-
-
-class LSTMCellCache(NamedTuple):
-    x: object  # (N, D)
-    h_prev: object  # (N, H)
-    c_prev: object  # (N, H)
-    gates: object  # (N, 4H) activated i, f, g, o
-    tanh_c: object  # (N, H)
-    W_ih: object
-    W_hh: object
-    has_bias: bool
-
-
-def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih=None, b_hh=None):
-    """One step. x (N, D), h_prev and c_prev (N, H) -> h (N, H), c (N, H), cache."""
-    check_recurrent_args(x, {"h_prev": h_prev, "c_prev": c_prev}, W_ih, W_hh, b_ih, b_hh, 4, False)
-    ops = namespace(x)
-    a, _ = linear_forward(x, W_ih, bias_sum(b_ih, b_hh))
-    a = a + h_prev @ W_hh.T  # (N, 4H)
-    gates = _gates(a, ops.empty(a.shape, like=a))
-    H = h_prev.shape[-1]
-    c = gates[:, H : 2 * H] * c_prev + gates[:, :H] * gates[:, 2 * H : 3 * H]
-    tanh_c = ops.tanh(c)
-    h = gates[:, 3 * H :] * tanh_c
-    return h, c, LSTMCellCache(x, h_prev, c_prev, gates, tanh_c, W_ih, W_hh, b_ih is not None)
-
-
-def lstm_cell_backward(dh, dc, cache: LSTMCellCache):
-    """dh, dc (N, H) (dc may be None) -> dx (N, D), dh_prev (N, H), dc_prev (N, H), grads."""
-    ops = namespace(dh)
-    if dc is None:
-        dc = ops.zeros_like(dh)
-    da = ops.empty(cache.gates.shape, like=cache.gates)
-    dh_prev, dc_prev = _step_backward(
-        dh, dc, cache.gates, cache.c_prev, cache.tanh_c, cache.W_hh, da
-    )
-    grads = weight_grads(da, da, cache.x, cache.h_prev, cache.has_bias)
-    return da @ cache.W_ih, dh_prev, dc_prev, grads
+from ._common import (
+    bias_sum,
+    check_recurrent_args,
+    gate_major_weight_grads,
+    half_scale,
+    to_gate_major,
+)
 
 
 class LSTMCache(NamedTuple):
@@ -86,39 +42,62 @@ class LSTMCache(NamedTuple):
     h0: object  # (N, H)
     c0: object  # (N, H)
     hs: object  # (T, N, H)
-    cs: object  # (T, N, H)
-    gates: object  # (T, N, 4H) activated i, f, g, o
-    tanh_cs: object  # (T, N, H)
+    gates_gm: object  # (T, 4H, N) activated i, f, g, o, gate-major
+    cs_gm: object  # (T, H, N) c_t
+    tanh_cs_gm: object  # (T, H, N) tanh(c_t)
     W_ih: object
     W_hh: object
     has_bias: bool
+
+    @property
+    def gates(self):  # (T, N, 4H) view
+        return self.gates_gm.mT
+
+    @property
+    def cs(self):  # (T, N, H) view
+        return self.cs_gm.mT
+
+    @property
+    def tanh_cs(self):  # (T, N, H) view
+        return self.tanh_cs_gm.mT
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None):
     """The whole sequence. x (T, N, D), h0 and c0 (N, H) -> hs (T, N, H), c_T (N, H), cache.
 
-    The input projection of every step is one (T*N, D) x (D, 4H) product before the loop;
-    inside the loop only h_{t-1} W_hh^T remains.
+    The input projection of every step is one product before the loop; inside the loop only
+    W_hh h_{t-1}^T remains.
     """
     check_recurrent_args(x, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, 4, seq=True)
     ops = namespace(x)
     T, H = x.shape[0], h0.shape[-1]
-    xw, _ = linear_forward(x, W_ih, bias_sum(b_ih, b_hh))  # (T, N, 4H)
-    gates = ops.empty(xw.shape, like=xw)
-    hs = ops.empty((T,) + tuple(h0.shape), like=xw)
-    cs = ops.empty(hs.shape, like=xw)
-    tanh_cs = ops.empty(hs.shape, like=xw)
-    W_hh_T = W_hh.T
-    h, c = h0, c0
+    s = half_scale(H, [True, True, False, True], like=W_hh)  # (4H, 1)
+    b = bias_sum(b_ih, b_hh)
+    gates = to_gate_major(x, W_ih * s, None if b is None else b[:, None] * s)  # (T, 4H, N)
+    W_hh_s = W_hh * s
+    N = gates.shape[-1]
+    cs, tanh_cs = (ops.empty((T, H, N), like=gates) for _ in range(2))
+    hs = ops.empty((T, N, H), like=gates)
+    ah, ig = ops.empty((4 * H, N), like=gates), ops.empty((H, N), like=gates)
+    h, c = ops.contiguous_copy(h0.mT), c0.mT  # (H, N); h is a buffer written in place
     for t in range(T):
-        gt = _gates(xw[t] + h @ W_hh_T, gates[t])  # (N, 4H)
-        c = gt[:, H : 2 * H] * c + gt[:, :H] * gt[:, 2 * H : 3 * H]
-        cs[t] = c
-        ops.tanh(c, out=tanh_cs[t])
-        h = hs[t]
-        h[...] = gt[:, 3 * H :] * tanh_cs[t]
-    cache = LSTMCache(x, h0, c0, hs, cs, gates, tanh_cs, W_ih, W_hh, b_ih is not None)
-    return hs, c, cache
+        a = gates[t]  # (4H, N)
+        ops.matmul(W_hh_s, h, out=ah)
+        a += ah
+        ops.tanh(a, out=a)  # tanh(a_g); tanh(a / 2) for i, f, o
+        for block in (a[: 2 * H], a[3 * H :]):  # sigmoid = (1 + tanh(a / 2)) / 2
+            block *= 0.5
+            block += 0.5
+        i, f, g, o = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        ops.multiply(f, c, out=cs[t])
+        ops.multiply(i, g, out=ig)
+        cs[t] += ig
+        ops.tanh(cs[t], out=tanh_cs[t])
+        ops.multiply(o, tanh_cs[t], out=h)  # h was read by this step's product already
+        hs[t] = h.mT
+        c = cs[t]
+    cache = LSTMCache(x, h0, c0, hs, gates, cs, tanh_cs, W_ih, W_hh, b_ih is not None)
+    return hs, ops.contiguous_copy(c.mT), cache
 
 
 def lstm_backward(dhs, cache: LSTMCache, dh_last=None, dc_last=None):
@@ -126,15 +105,66 @@ def lstm_backward(dhs, cache: LSTMCache, dh_last=None, dc_last=None):
     final state (carried in from the next window in truncated BPTT).
     Returns dx (T, N, D), dh0 (N, H), dc0 (N, H), grads summed over time."""
     ops = namespace(cache.hs)
-    hs, cs, gates = cache.hs, cache.cs, cache.gates
-    T = hs.shape[0]
-    das = ops.empty(gates.shape, like=gates)  # (T, N, 4H)
-    dh = dh_last if dh_last is not None else ops.zeros(hs.shape[1:], like=hs)
-    dc = dc_last if dc_last is not None else ops.zeros(hs.shape[1:], like=hs)
-    for t in range(T - 1, -1, -1):
+    gates, cs, tanh_cs = cache.gates_gm, cache.cs_gm, cache.tanh_cs_gm
+    T, H, N = cs.shape
+    c0 = ops.contiguous(cache.c0.mT)
+    dh = ops.contiguous_copy(dh_last.mT) if dh_last is not None else ops.zeros((H, N), like=cs)
+    dc = ops.contiguous_copy(dc_last.mT) if dc_last is not None else ops.zeros((H, N), like=cs)
+    da = ops.empty((4 * H, N), like=cs)  # this step's, contiguous
+    das = ops.empty((4 * H, T, N), like=cs)  # every step's, for the weight gradients
+    tmp = ops.empty((H, N), like=cs)
+    W_hh_T = cache.W_hh.mT
+    mul, sub = ops.multiply, ops.subtract
+    for t in range(T - 1, -1, -1):  # every op on a contiguous (H, N) block, in place
+        i, f, g, o = (gates[t, k * H : (k + 1) * H] for k in range(4))
+        da_i, da_f, da_g, da_o = (da[k * H : (k + 1) * H] for k in range(4))
+        tanh_c, c_prev = tanh_cs[t], cs[t - 1] if t > 0 else c0
         if dhs is not None:
-            dh = dh + dhs[t]
-        c_prev = cs[t - 1] if t > 0 else cache.c0
-        dh, dc = _step_backward(dh, dc, gates[t], c_prev, cache.tanh_cs[t], cache.W_hh, das[t])
-    grads = weight_grads(das, das, cache.x, previous_states(cache.h0, hs), cache.has_bias)
-    return das @ cache.W_ih, dh, dc, grads
+            dh += dhs[t].mT
+        mul(o, dh, out=tmp)  # dh o
+        dc += tmp
+        tmp *= tanh_c  # dh o tanh(c)
+        mul(tmp, o, out=da_o)
+        sub(tmp, da_o, out=da_o)  # dh tanh(c) o (1 - o)
+        tmp *= tanh_c
+        dc -= tmp  # dc + dh o (1 - tanh(c)^2)
+        mul(i, i, out=da_i)
+        sub(i, da_i, out=da_i)
+        da_i *= g
+        da_i *= dc  # dc g i (1 - i)
+        mul(f, f, out=da_f)
+        sub(f, da_f, out=da_f)
+        da_f *= c_prev
+        da_f *= dc  # dc c_prev f (1 - f)
+        mul(g, g, out=da_g)
+        da_g *= i
+        sub(i, da_g, out=da_g)
+        da_g *= dc  # dc i (1 - g^2)
+        dc *= f  # flows to step t - 1 along the cell state
+        ops.matmul(W_hh_T, da, out=dh)  # (H, N) flows to step t - 1
+        das[:, t] = da
+    dx, grads = gate_major_weight_grads(das, das, cache, cache.has_bias)
+    return dx, ops.contiguous(dh.mT), ops.contiguous(dc.mT), grads
+
+
+class LSTMCellCache(NamedTuple):
+    seq: LSTMCache  # the step as a sequence of length 1
+
+    x = property(lambda self: self.seq.x[0])  # (N, D)
+    h_prev = property(lambda self: self.seq.h0)  # (N, H)
+    c_prev = property(lambda self: self.seq.c0)  # (N, H)
+    gates = property(lambda self: self.seq.gates[0])  # (N, 4H) activated i, f, g, o
+    tanh_c = property(lambda self: self.seq.tanh_cs[0])  # (N, H)
+
+
+def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One step. x (N, D), h_prev and c_prev (N, H) -> h (N, H), c (N, H), cache."""
+    check_recurrent_args(x, {"h_prev": h_prev, "c_prev": c_prev}, W_ih, W_hh, b_ih, b_hh, 4, False)
+    hs, c, cache = lstm_forward(x[None], h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
+    return hs[0], c, LSTMCellCache(cache)
+
+
+def lstm_cell_backward(dh, dc, cache: LSTMCellCache):
+    """dh, dc (N, H) (dc may be None) -> dx (N, D), dh_prev (N, H), dc_prev (N, H), grads."""
+    dx, dh_prev, dc_prev, grads = lstm_backward(None, cache.seq, dh_last=dh, dc_last=dc)
+    return dx[0], dh_prev, dc_prev, grads
