@@ -1,16 +1,14 @@
 # Two commands do everything on a fresh machine with Python 3.11 and pip:
 #   make curso   -> creates .venv if missing, builds the student release, opens JupyterLab on it
 #   make test    -> creates .venv if missing, runs the whole test suite
+# and, for instructors: make instrutor (JupyterLab with the formgrader), make site (static site)
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SYSDEPS := $(VENV)/.sysdeps
-RELEASE := build/release
-# JupyterLab refuses to run as root without this flag.
-ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: curso instrutor test lint bench release clean sysdeps
+.PHONY: curso instrutor site test lint bench release clean sysdeps
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 não encontrado (defina PYTHON=...)"; exit 1; }
@@ -27,11 +25,21 @@ $(SYSDEPS): tools/sysdeps.sh $(wildcard package-lock.json) | $(STAMP)
 
 sysdeps: $(SYSDEPS)
 
+# The instructor's release, in build/nbgrader/release/ (the learner's copy is made by `curso`).
 release: $(STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder release --out $(RELEASE)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder release
 
-curso: release
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab $(ROOT_FLAG) --notebook-dir=$(RELEASE)
+# Learner: pt-BR JupyterLab on build/release/ (new chapters only; your work is kept).
+curso: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder.lab aluno
+
+# Instructor: JupyterLab on the project folder with the formgrader and create-assignment tools.
+instrutor: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder.lab instrutor
+
+# Static site of the course (no solutions), offline, in build/site/.
+site: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder.website
 
 test: $(STAMP) $(SYSDEPS)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n 2 -q

@@ -1,19 +1,34 @@
 """Runs a rebuilt notebook's cells inside the sandbox: ``python -m autograder._runner``.
 
-Reads ``job.json`` from the working directory, runs each code cell in an IPython
-InteractiveShell (magics work; no Jupyter kernel), appends progress to ``progress.jsonl`` and,
-in graded mode, writes what each test cell recorded to ``captures/<cell>.npz``. The parent
-process watches the progress file, enforces the time limits and decides everything else.
+Reads ``job.json`` from the working directory and runs each code cell in an IPython
+InteractiveShell (magics work; no Jupyter kernel). Everything goes to the grader through the
+pipe it gave as stdout, before any student code runs: progress events (JSON lines) and, in
+graded mode, what each test cell recorded (an ``.npz`` payload after a ``capture`` header),
+sent before the next cell starts. The grader keeps the first capture of each cell, so code
+that runs later cannot replace values that already left. The student's own output goes to
+/dev/null. The parent enforces the time limits and decides everything else.
 """
 
+import io
 import json
 import os
 import sys
 
 
-def _log(fh, **event):
-    fh.write(json.dumps(event) + "\n")
-    fh.flush()
+def _channel():
+    """The grader's pipe as a private file; fds 1 and 2 then point to /dev/null."""
+    channel = os.fdopen(os.dup(1), "wb")
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    return channel
+
+
+def _send(channel, event, payload=b""):
+    header = dict(event, size=len(payload))
+    channel.write(json.dumps(header).encode() + b"\n" + payload)
+    channel.flush()
 
 
 def _agg_backend(gui=None):
@@ -31,11 +46,10 @@ def _error_text(result):
 
 
 def main():
+    channel = _channel()
     with open("job.json", encoding="utf-8") as fh:
         job = json.load(fh)
     graded = job["mode"] == "graded"
-    os.makedirs("captures", exist_ok=True)
-    progress = open("progress.jsonl", "a", encoding="utf-8")  # noqa: SIM115
 
     import numpy as np
     from IPython.core.interactiveshell import InteractiveShell
@@ -45,26 +59,25 @@ def main():
     student._GRADED = graded
     shell = InteractiveShell.instance()
     shell.enable_matplotlib = _agg_backend  # %matplotlib inline/widget: no kernel here
+    here = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]  # no imports of written files
     skip = set(job["skip"])
-    _log(progress, event="ready")
+    _send(channel, {"event": "ready"})
     for cell in job["cells"]:
         k = cell["index"]
         if k in skip:
             continue
         student._records.clear()
-        _log(progress, event="start", cell=k)
+        _send(channel, {"event": "start", "cell": k})
         result = shell.run_cell(cell["source"], store_history=False)
         ename, message = _error_text(result)
         if graded and cell["kind"] == "test":
-            records = dict(student._records)
-            tmp = f"captures/.{k}.npz"
-            with open(tmp, "wb") as out:
-                np.savez(out, **records)
-            os.replace(tmp, f"captures/{k}.npz")
-        _log(progress, event="end", cell=k, error=ename, message=None if graded else message)
-    _log(progress, event="done")
-    progress.close()
-    sys.stdout.flush()
+            buf = io.BytesIO()
+            np.savez(buf, **dict(student._records))
+            _send(channel, {"event": "capture", "cell": k}, buf.getvalue())
+        _send(channel, {"event": "end", "cell": k, "error": ename,
+                        "message": None if graded else message})
+    _send(channel, {"event": "done"})
     os._exit(0)  # skip interpreter teardown: student objects may misbehave in __del__
 
 

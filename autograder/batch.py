@@ -5,6 +5,11 @@ key made of the submission's content hash and the chapter's source hash. A rerun
 submissions whose key matches (finished), regrades those whose file changed, and never writes a
 grade twice. The gradebook, ``grades.csv`` and ``grades.json`` are rebuilt from the result files
 at the end of every batch. A lock file keeps two batches out of the same output folder.
+
+Where the sandbox cannot make the course and the packages read-only (``source_protected()`` is
+false), a ``Guard`` keeps trusted copies of them: every worker checks them after each
+submission and restores what changed, and the submissions graded while it changed are flagged
+``needs_review`` (reason ``tampering``).
 """
 
 import csv
@@ -20,9 +25,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import grading
+from .guard import Guard
 from .release import chapters as list_chapters
-from .sandbox import describe_isolation
+from .sandbox import describe_isolation, package_root, source_protected
 from .submissions import discover, extract_zip
+
+SKIP_IN_COURSE = ("__pycache__", ".ipynb_checkpoints")
+_WORKER = {}  # this process's guard, tamper log folder and last clean check (see _init_worker)
 
 
 class BatchLocked(Exception):
@@ -80,9 +89,44 @@ def submission_key(sub, source_key):
     return f"{digest.hexdigest()[:32]}:{source_key}"
 
 
+def _init_worker(guard, tamper_dir):
+    _WORKER.update(guard=guard, tamper_dir=Path(tamper_dir), clean_at=time.time())
+
+
+def _check_guard():
+    """Restore what changed since this worker's last check; log when it may have changed."""
+    guard = _WORKER.get("guard")
+    if guard is None:
+        return []
+    began = time.time()
+    changed = guard.changes()
+    if changed:
+        guard.restore(changed)
+        mark = {"from": _WORKER["clean_at"], "to": time.time(),
+                "paths": [str(p) for p in changed]}
+        write_atomic(_WORKER["tamper_dir"] / f"{began:.6f}-{os.getpid()}.json", json.dumps(mark))
+    _WORKER["clean_at"] = began
+    return changed
+
+
+def _flag_tampered(res, paths):
+    """Mark a result (its dict form) as graded while trusted files were changed."""
+    names = sorted({Path(p).name for p in paths})
+    note = ("arquivos da correção alterados enquanto esta entrega era corrigida (restaurados): "
+            + ", ".join(names[:10]))
+    if note in res["notes"]:
+        return False
+    res["notes"].append(note)
+    if "tampering" not in res["reasons"]:
+        res["reasons"].append("tampering")
+    res["status"] = "needs_review"
+    return True
+
+
 def _grade_one(task):
     """Worker: grade one submission and write its result file."""
     sub, source_path, result_path, key, limits, cache_dir = task
+    started = time.time()
     try:
         result = grading.grade_notebook(source_path, sub.path or Path("/nonexistent"),
                                         limits=limits, cache_dir=cache_dir)
@@ -93,10 +137,35 @@ def _grade_one(task):
     if sub.note:
         result.notes.insert(0, sub.note)
     record = {"key": key, "student": sub.student, "chapter": sub.chapter,
-              "submission": str(sub.path) if sub.path else None, "graded_at": time.time(),
-              "result": result.to_dict()}
+              "submission": str(sub.path) if sub.path else None, "started_at": started,
+              "graded_at": time.time(), "result": result.to_dict()}
+    changed = _check_guard()
+    if changed:
+        _flag_tampered(record["result"], changed)
     write_atomic(result_path, json.dumps(record, ensure_ascii=False, indent=1))
-    return sub.student, sub.chapter, result.status, result.score
+    return sub.student, sub.chapter, record["result"]["status"], result.score
+
+
+def _apply_tamper_log(tamper_dir, result_paths, log):
+    """Flag every result whose grading overlapped a logged change of the trusted files."""
+    marks = []
+    for path in sorted(Path(tamper_dir).glob("*.json")):
+        try:
+            marks.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    for path in result_paths:
+        try:
+            record = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        start = record.get("started_at", record["graded_at"])
+        hits = [m for m in marks if start <= m["to"] and record["graded_at"] >= m["from"]]
+        paths = [p for m in hits for p in m["paths"]]
+        if hits and _flag_tampered(record["result"], paths):
+            write_atomic(path, json.dumps(record, ensure_ascii=False, indent=1))
+            log(f"  {record['student']} / {record['chapter']}: arquivos da correção alterados "
+                "durante a correção (restaurados); marcado para revisão")
 
 
 def grade_batch(submissions, course_dir, out_dir, *, workers=2, chapter=None, limits=None,
@@ -130,23 +199,41 @@ def grade_batch(submissions, course_dir, out_dir, *, workers=2, chapter=None, li
                 except (ValueError, KeyError):
                     pass
             tasks.append((sub, sources[sub.chapter], result_path, key, limits, cache_dir))
+        guard, tamper_dir = None, out_dir / "tamper"
+        if not source_protected():
+            guard = Guard([(course_dir / c, SKIP_IN_COURSE) for c in sources]
+                          + [(package_root(), ())]
+                          + [(cache_dir / f"ref-{k}", ()) for k in source_keys.values()])
         log(f"{len(subs)} entregas, {len(tasks)} a corrigir, {len(subs) - len(tasks)} já "
             f"corrigidas; isolamento: {describe_isolation()}")
         t0 = time.monotonic()
         if workers <= 1:
+            _init_worker(guard, tamper_dir)
             done = map(_grade_one, tasks)
         else:
-            pool = ProcessPoolExecutor(max_workers=workers)
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                       initargs=(guard, tamper_dir))
             done = pool.map(_grade_one, tasks)
-        for student, chap, status, score in done:
-            log(f"  {student} / {chap}: {status} ({score if score is not None else '-'})")
-        if workers > 1:
-            pool.shutdown()
+        try:
+            for student, chap, status, score in done:
+                log(f"  {student} / {chap}: {status} ({score if score is not None else '-'})")
+        finally:
+            if workers > 1:
+                pool.shutdown()
+            _WORKER.clear()
         if tasks:
             log(f"{len(tasks)} entregas em {time.monotonic() - t0:.1f} s")
+        if guard is not None:
+            _init_worker(guard, tamper_dir)
+            _WORKER["clean_at"] = time.time()  # nothing was graded after this point
+            if _check_guard():
+                log("aviso: arquivos da correção alterados depois das entregas; restaurados")
+            _WORKER.clear()
+            _apply_tamper_log(tamper_dir, current, log)
         changed = [c for c, k in source_keys.items() if grading.source_hash(sources[c]) != k]
-        if changed:
-            raise RuntimeError(f"o código-fonte do curso mudou durante a correção: {changed}")
+        if changed:  # not by a submission (it could not write them): someone edited the course
+            log(f"aviso: o curso mudou durante a correção ({', '.join(changed)}); cada entrega "
+                "foi corrigida com a versão que encontrou; rode de novo para usar só a nova")
         rows = write_reports(out_dir, current, course_dir)
     return rows
 

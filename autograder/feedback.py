@@ -76,13 +76,28 @@ td{{padding:.3em .8em;border-bottom:1px solid #ddd;vertical-align:top}}
 
 
 def write_feedback(out_dir):
-    """Write ``feedback/<student>/<chapter>.html`` for every result; returns the paths."""
+    """Write ``feedback/<student>/<chapter>.html`` for every result; returns the paths.
+
+    When ``out_dir`` is also the nbgrader course folder the submission was collected into
+    (``submitted/<student>/<chapter>/`` with nbgrader's ``timestamp.txt``), the page is put where
+    ``nbgrader release_feedback`` looks too: ``feedback/<student>/<chapter>/<notebook>.html``,
+    beside that submission's ``timestamp.txt`` and ``submission_secret.txt``.
+    """
     out_dir = Path(out_dir)
     written = []
     for path in sorted((out_dir / "results").glob("*/*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         target = (out_dir / "feedback" / safe_name(record["student"])
                   / f"{safe_name(record['chapter'])}.html")
-        write_atomic(target, render(record))
+        page = render(record)
+        write_atomic(target, page)
         written.append(target)
+        collected = out_dir / "submitted" / record["student"] / record["chapter"]
+        notebook = Path(record["submission"] or "").name
+        if notebook and all((collected / n).is_file() for n in (notebook, "timestamp.txt")):
+            folder = out_dir / "feedback" / record["student"] / record["chapter"]
+            for name in ("timestamp.txt", "submission_secret.txt"):
+                if (collected / name).is_file():
+                    write_atomic(folder / name, (collected / name).read_text(encoding="utf-8"))
+            write_atomic((folder / notebook).with_suffix(".html"), page)
     return written

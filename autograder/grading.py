@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import notebook as nbmod
-from .sandbox import _load_captures, run_cells
+from .sandbox import _load_captures, package_root, run_cells
 
 MAX_NOTEBOOK_BYTES = 20 << 20
 _CODE_FILES = ("student.py", "_runner.py", "notebook.py", "sandbox.py")
@@ -69,8 +69,8 @@ def source_hash(source_nb_path):
     folder = Path(source_nb_path).resolve().parent
     files = sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in
                    p.parts and "__pycache__" not in p.parts)
-    here = Path(__file__).resolve().parent
-    for path in files + [here / name for name in _CODE_FILES]:
+    code = package_root() / "autograder"  # the copy the sandbox runs
+    for path in files + [code / name for name in _CODE_FILES]:
         digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 
@@ -178,22 +178,7 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
     result = GradeResult(chapter=chapter, notes=notes)
     for reason in reasons:
         _add_reason(result, reason)
-    disqualified = {}
-    tricky = {}
-    for c in cells:
-        if c["kind"] == "answer":
-            _, tricks = nbmod.inspect_answer(answers[c["grade_id"]], [])
-            if tricks:
-                tricky[c["grade_id"]] = tricks
-    for c in cells:
-        if c["kind"] != "answer" or not c["forbid"]:
-            continue
-        for gid, src in answers.items():
-            used, _ = nbmod.inspect_answer(src, c["forbid"])
-            if used:
-                disqualified[c["grade_id"]] = f"usa {', '.join(used)} (em {gid})"
-        if tricky:
-            disqualified.setdefault(c["grade_id"], "acesso dinâmico em " + ", ".join(tricky))
+    disqualified, tricky = nbmod.forbidden_uses(cells, answers)
     if tricky:
         _add_reason(result, "tampering")
         for gid, tricks in tricky.items():

@@ -11,15 +11,31 @@ import re
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 _CHAVE = re.compile(r",\s*chave\s*=\s*(['\"])[^'\"]*\1")
 
+# Ways to reach an object without writing its name (lookups by string, introspection, code
+# built from strings, other interpreters). Any of them in an answer cell is "tampering".
 TRICK_NAMES = {
     "getattr", "setattr", "delattr", "__import__", "exec", "eval", "compile", "globals",
-    "locals", "vars", "get_ipython", "__builtins__", "breakpoint",
+    "locals", "vars", "get_ipython", "__builtins__", "breakpoint", "__loader__", "attrgetter",
+    "methodcaller", "allow_pickle",
 }
 TRICK_ATTRS = {
     "modules", "__dict__", "__globals__", "__builtins__", "__getattribute__", "__code__",
     "__subclasses__", "_getframe", "input_transformers_post", "input_transformers_cleanup",
+    "__closure__", "__wrapped__", "__reduce__", "__reduce_ex__", "f_globals", "f_locals",
+    "f_builtins", "f_back", "tb_frame", "gi_frame", "cr_frame", "settrace", "setprofile",
+    "meta_path", "path_hooks", "system", "popen", "execv", "execve", "execl", "execle",
+    "execlp", "execvp", "execvpe", "spawnv", "spawnve", "spawnl", "spawnle", "spawnlp",
+    "spawnvp", "posix_spawn", "posix_spawnp",
 }
-TRICK_MODULES = {"importlib", "builtins", "inspect", "gc"}
+TRICK_MODULES = {
+    "importlib", "builtins", "inspect", "gc", "ctypes", "cffi", "subprocess", "pty", "pickle",
+    "marshal", "shelve", "dill", "cloudpickle", "runpy", "pkgutil", "zipimport", "pydoc", "code",
+    "codeop", "timeit", "doctest", "pdb", "bdb", "trace", "cProfile", "profile", "unittest",
+}
+# magics that only time or configure plots: their code is checked like any other line
+_SAFE_LINE_MAGIC = re.compile(r"^(\s*)%(?:time|timeit)((?:\s+-[a-z](?:\s*\d+)?)*)\s+(.*)$")
+_SAFE_CELL_MAGIC = re.compile(r"^\s*%%(?:time|timeit|capture)\b[^\n]*\n?")
+_PLOT_MAGIC = re.compile(r"(?m)^\s*%matplotlib\b.*$")
 
 
 class InvalidNotebook(Exception):
@@ -138,8 +154,15 @@ def runnable(cells, answers):
     return run
 
 
+def _plain_code(source):
+    """``source`` with the harmless timing/plot magics turned into plain code."""
+    source = _PLOT_MAGIC.sub("", _SAFE_CELL_MAGIC.sub("", source, count=1))
+    return "\n".join(_SAFE_LINE_MAGIC.sub(r"\1\3", line) for line in source.splitlines())
+
+
 def _identifiers(source):
-    """Names, attributes, imported modules and identifier-like strings in ``source``."""
+    """Names, attributes, imported modules, identifier-like strings and tricks in ``source``."""
+    source = _plain_code(source)
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
@@ -151,26 +174,62 @@ def _identifiers(source):
     except (SyntaxError, ValueError):
         code = "\n".join(line.split("#")[0] for line in source.splitlines())
         words = set(re.findall(r"\w+", code))
-        return words, set(), words, set()
-    names, attrs, modules, strings = set(), set(), set(), set()
+        return words, words & (TRICK_NAMES | TRICK_ATTRS | TRICK_MODULES)
+    names, attrs, modules, strings, keywords = set(), set(), set(), set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif isinstance(node, ast.Attribute):
             attrs.add(node.attr)
+            if node.attr == "path" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+                keywords.add("sys.path")
         elif isinstance(node, ast.alias):
             names.add(node.name.split(".")[-1])
             modules.update(node.name.split("."))
         elif isinstance(node, ast.ImportFrom) and node.module:
             modules.update(node.module.split("."))
+            if node.module == "sys" and any(a.name in ("path", "*") for a in node.names):
+                keywords.add("sys.path")
+        elif isinstance(node, ast.keyword) and node.arg:
+            keywords.add(node.arg)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             strings.update(re.findall(r"\w+", node.value))
-    return names | attrs, attrs, modules, strings
+    tricks = (((names | attrs | keywords) & TRICK_NAMES) | (attrs & TRICK_ATTRS)
+              | (modules & TRICK_MODULES) | (keywords & {"sys.path"}))
+    return names | attrs | modules | strings, tricks
 
 
-def inspect_answer(source, forbid):
-    """Return (forbidden names used, dynamic tricks used) in an answer cell's source."""
-    words, attrs, modules, strings = _identifiers(source)
-    used = set(forbid) & (words | modules | strings)
-    tricks = (words & TRICK_NAMES) | (attrs & TRICK_ATTRS) | (modules & TRICK_MODULES)
-    return sorted(used), sorted(tricks)
+def answer_names(source):
+    """(every name an answer cell mentions, the sorted dynamic-lookup tricks it uses)."""
+    mentioned, tricks = _identifiers(source)
+    return mentioned, sorted(tricks)
+
+
+def forbidden_uses(cells, answers):
+    """The per-exercise forbidden-name rule: ({exercise: why it earns nothing}, {cell: tricks}).
+
+    The values an exercise's test cells record can only depend on the answer cells that ran
+    before them: its own and the earlier ones (a later cell runs after those values left the
+    sandbox). So exercise k earns nothing when a name in forbid(k) appears in answer cell k or
+    in any earlier answer cell (a helper defined there may call the reference), or when one of
+    those cells uses a dynamic-lookup trick (it could reach any name). A name forbidden only
+    for an earlier exercise may be used freely in a later one.
+    """
+    disqualified, tricky, mentioned = {}, {}, []
+    for c in cells:
+        if c["kind"] != "answer":
+            continue
+        gid = c["grade_id"]
+        names, tricks = answer_names(answers.get(gid, ""))
+        mentioned.append((gid, names))
+        if tricks:
+            tricky[gid] = tricks
+        forbid = set(c.get("forbid") or [])
+        if not forbid:
+            continue
+        uses = [f"{', '.join(sorted(forbid & n))} (em {g})" for g, n in mentioned if forbid & n]
+        if uses:
+            disqualified[gid] = "usa " + "; ".join(uses)
+        elif tricky:
+            disqualified[gid] = "acesso dinâmico antes dos seus testes, em " + ", ".join(tricky)
+    return disqualified, tricky

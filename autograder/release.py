@@ -1,17 +1,21 @@
-"""Student release: nbgrader generate_assignment, then quiz keys, then a leak check."""
+"""Student release: source lint, nbgrader generate_assignment, quiz cells and keys, leak check."""
 
 import ast
 import json
 import os
 import re
 import secrets
+import textwrap
 from pathlib import Path
 
 from . import notebook as nbmod
 from .student import quiz_digest
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_END = "### END HIDDEN TESTS"
 _QUIZ_CALL = re.compile(r"quiz\(\s*(['\"])(\w+)\1\s*,\s*(resposta_\w+)\s*\)")
+_STUB = re.compile(r"[ \t]*# SEU CÓDIGO AQUI\n[ \t]*raise NotImplementedError\(\)[ \t]*\n?")
+_EXPECTED_TEXT = re.compile(r"\bcheck\s*\((?:[^()]|\([^()]*\))*?\bexpected\s*=")
 
 
 class ReleaseError(Exception):
@@ -48,6 +52,54 @@ def quiz_answers(cells):
                         if isinstance(target, ast.Name) and target.id.startswith("resposta_"):
                             keys[target.id] = node.value.value
     return keys
+
+
+def _passes_expected(region):
+    """Whether a hidden-test region calls ``check`` with an expected value."""
+    try:
+        tree = ast.parse(textwrap.dedent(region))
+    except SyntaxError:
+        return bool(_EXPECTED_TEXT.search(region))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "check" and (len(node.args) >= 3
+                                    or any(k.arg == "expected" for k in node.keywords)):
+                return True
+    return False
+
+
+def lint(cells, chapter):
+    """Problems of a source notebook that would weaken grading (pt-BR, one per cell)."""
+    problems = []
+    for c in cells:
+        if c["kind"] == "test" and nbmod.HIDDEN_BEGIN in c["source"]:
+            region = c["source"].split(nbmod.HIDDEN_BEGIN, 1)[1].split(HIDDEN_END, 1)[0]
+            if _passes_expected(region):
+                problems.append(
+                    f"capítulo {chapter}, célula {c['grade_id']}: um teste oculto passa o valor "
+                    "esperado a check() (expected=); o código do aluno roda no mesmo processo e "
+                    "poderia lê-lo. Tire o valor esperado: a correção já compara com a solução.")
+    return problems
+
+
+def open_quiz_answers(release_nb, cells):
+    """Quiz answer cells keep ``resposta_X = None`` and lose nbgrader's raising stub.
+
+    A learner who runs every cell then reaches each question's feedback; ``None`` still
+    scores nothing when graded.
+    """
+    variables = {c["exercise"]: m.group(3) for c in cells if c["kind"] == "test" and c["quiz"]
+                 for m in [_QUIZ_CALL.search(c["visible"])] if m}
+    for cell in release_nb["cells"]:
+        var = variables.get(nbmod.nbgrader_meta(cell).get("grade_id"))
+        if var is None or nbmod.cell_kind(cell) != "answer":
+            continue
+        source = _STUB.sub("", nbmod.source_text(cell)).rstrip()
+        if not re.search(rf"(?m)^{var}\s*=\s*None\s*$", source):
+            source += f"\n{var} = None"
+        cell["source"] = source
 
 
 def inject_keys(release_nb, answers):
@@ -113,13 +165,17 @@ def release(course_dir, out_dir, chapter=None):
         source_path = Path(course_dir) / name / f"{name}.ipynb"
         if not source_path.is_file():
             raise ReleaseError(f"capítulo {name} não encontrado em {course_dir}")
+        cells = nbmod.layout(json.loads(source_path.read_text(encoding="utf-8")))
+        problems = lint(cells, name)
+        if problems:
+            raise ReleaseError("\n".join(problems))
         outcome = api.generate_assignment(name, force=True)
         if not outcome.get("success"):
             detail = f"{outcome.get('error') or ''}{outcome.get('log') or ''}"[-3000:]
             raise ReleaseError(f"nbgrader falhou em {name}:\n{detail}")
         path = Path(out_dir) / "release" / name / f"{name}.ipynb"
         nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = nbmod.layout(json.loads(source_path.read_text(encoding="utf-8")))
+        open_quiz_answers(nb, cells)
         inject_keys(nb, quiz_answers(cells))
         problems = leaks(cells, nb)
         if problems:

@@ -75,7 +75,8 @@ def quiz(name, answer, chave=None):
             _records["q:" + name] = np.array(norm)
         return
     if norm is None or norm == "":
-        raise AssertionError(f"[{name}] responda com uma das alternativas, por exemplo \"a\".")
+        raise AssertionError(f"[{name}] ainda sem resposta: escolha uma das alternativas e "
+                             f"troque None pela letra dela em resposta_{name}.")
     if chave is None:
         print(f"[{name}] resposta registrada: {norm!r} (sem gabarito neste caderno).")
         return

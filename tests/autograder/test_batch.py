@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -154,3 +155,40 @@ def test_gradebook_has_per_cell_scores(tmp_path, source_nb):
 
 def test_planted_build_is_deterministic(source_nb):
     assert build("solution", source_nb, {}) == build("solution", source_nb, {})
+
+
+@pytest.mark.parametrize("writable", [False, True], ids=["padrao", "curso-gravavel"])
+def test_course_edited_during_a_batch(tmp_path, forced_isolation, writable):
+    """Someone edits the chapter while a batch runs: where submissions cannot write the course
+    (bwrap or a separate uid) the batch warns and keeps the edit; where they can, it is undone
+    and the submission graded meanwhile goes to review."""
+    from autograder.sandbox import source_protected
+
+    if writable:
+        forced_isolation("none", same_uid=True)
+    course = tmp_path / "curso"
+    shutil.copytree(COURSE, course)
+    source = course / CHAPTER / f"{CHAPTER}.ipynb"
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    for name in ("ana", "bia"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
+    messages = []
+
+    def log(text):
+        messages.append(text)
+        if "ana" in text and "/" in text:  # ana graded: edit the course before bia
+            source.write_text(source.read_text(encoding="utf-8").replace("Capítulo de amostra",
+                                                                         "Capítulo editado"))
+
+    rows = grade_batch(subs, course, out, workers=1, limits=FAST, log=log, cache_dir=FAST_CACHE)
+    by = {r["student"]: r for r in rows}
+    assert not (writable and source_protected())
+    if source_protected():
+        assert "Capítulo editado" in source.read_text(encoding="utf-8")
+        assert any("o curso mudou durante a correção" in m for m in messages), messages
+        assert all(r["status"] == "ok" and r["total"] == 7 for r in rows)
+    else:
+        assert "Capítulo editado" not in source.read_text(encoding="utf-8")
+        assert by["bia"]["status"] == "needs_review" and "tampering" in by["bia"]["reason"]
+        assert by["ana"]["status"] == "ok"

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import FAST, SOURCE
 
 from autograder import grade_notebook, substitute_answer
@@ -67,18 +68,13 @@ def test_self_check_of_release(released, tmp_path):
     assert "OK   test_tanh_forward" in cli.stdout
 
 
-def test_fallback_isolation_still_grades_right(tmp_path, monkeypatch, cache_dir):
-    from autograder import sandbox
-
+@pytest.mark.parametrize("mode", ["unshare", "none"])
+def test_fallback_isolation_still_grades_right(tmp_path, forced_isolation, cache_dir, mode):
     crash = "import os\nos._exit(0)"
     path = substitute_answer(SOURCE, "q1", crash, tmp_path / "s.ipynb")
-    for mode in ("unshare", "none"):
-        monkeypatch.setenv("AUTOGRADER_ISOLATION", mode)
-        sandbox.isolation.cache_clear()
-        try:
-            result = grade_notebook(SOURCE, path, limits=FAST, cache_dir=cache_dir)
-        finally:
-            sandbox.isolation.cache_clear()
-        assert result.isolation.startswith("unshare" if mode == "unshare" else "rlimit")
-        assert result.scores() == {**FULL, "test_q1": 0}
-        assert result.reasons == ["crash"]
+    forced_isolation(mode)
+    result = grade_notebook(SOURCE, path, limits=FAST, cache_dir=cache_dir)
+    assert "bwrap" not in result.isolation
+    assert result.isolation.startswith("unshare-net" if mode == "unshare" else ("setpriv", "rlimit"))
+    assert result.scores() == {**FULL, "test_q1": 0}
+    assert result.reasons == ["crash"]

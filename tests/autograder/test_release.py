@@ -1,9 +1,15 @@
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
-from conftest import SOURCE
+import pytest
+from conftest import CHAPTER, COURSE, FAST, SOURCE
 
 from autograder import notebook as nbmod
-from autograder.release import leaks, quiz_answers
+from autograder.release import ReleaseError, chapters, leaks, lint, quiz_answers, release
+from autograder.selfcheck import self_check
 
 
 def test_release_reveals_nothing(released):
@@ -25,3 +31,67 @@ def test_leak_check_catches_a_leak(released):
     cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
     nb["cells"][1]["source"] = "h = np.tanh(x @ W + b)\nreturn np.tanh(x @ W + b)"
     assert leaks(cells, nb)
+
+
+def test_quiz_answer_cells_keep_none_without_the_stub(released):
+    nb = json.loads(released.read_text(encoding="utf-8"))
+    by_id = {nbmod.nbgrader_meta(c).get("grade_id"): nbmod.source_text(c) for c in nb["cells"]}
+    for quiz in ("q1", "q2"):
+        assert f"resposta_{quiz} = None" in by_id[quiz]
+        assert "NotImplementedError" not in by_id[quiz] and "SEU CÓDIGO" not in by_id[quiz]
+    for exercise in ("tanh_forward", "tanh_backward"):  # exercises keep nbgrader's stub
+        assert "raise NotImplementedError()" in by_id[exercise]
+
+
+def test_untouched_release_reaches_the_quiz_feedback(released):
+    lines, _ = self_check(released, limits=FAST)
+    by_id = {line.grade_id: line for line in lines}
+    for quiz in ("test_q1", "test_q2"):
+        assert not by_id[quiz].ok
+        assert "escolha uma das alternativas" in by_id[quiz].message, by_id[quiz]
+        assert "NotImplementedError" not in by_id[quiz].message
+    assert by_id["test_tanh_forward"].message == "resposta ainda não implementada"
+
+
+def _with_hidden_expected(tmp_path):
+    course = tmp_path / "curso"
+    shutil.copytree(COURSE, course)
+    path = course / CHAPTER / f"{CHAPTER}.ipynb"
+    raw = path.read_text(encoding="utf-8")
+    old = 'check(\\"db\\", db, rtol=1e-5, atol=1e-7)'
+    assert old in raw
+    path.write_text(raw.replace(old, 'check(\\"db\\", db, expected=numerico(f, b))'), "utf-8")
+    return course
+
+
+def test_release_refuses_expected_in_hidden_tests(tmp_path):
+    course = _with_hidden_expected(tmp_path)
+    with pytest.raises(ReleaseError) as info:
+        release(course, tmp_path / "saida", CHAPTER)
+    message = str(info.value)
+    assert CHAPTER in message and "test_tanh_backward" in message and "expected=" in message
+    assert not (tmp_path / "saida" / "release" / CHAPTER).exists()
+    cli = subprocess.run([sys.executable, "-m", "autograder", "release", CHAPTER, "--course",
+                          str(course), "--out", str(tmp_path / "cli")],
+                         capture_output=True, text=True)
+    assert cli.returncode == 2 and "test_tanh_backward" in cli.stderr
+    assert "teste oculto passa o valor esperado" in cli.stderr
+
+
+def test_lint_reads_positional_expected_and_keeps_visible_ones():
+    cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
+    assert lint(cells, CHAPTER) == []  # visible checks may pass expected values
+    test = next(c for c in cells if c["grade_id"] == "test_tanh_backward")
+    for hidden in ('check("db", db, numerico(f, b))', "for k in range(2):\n    check('a', 1, 1)"):
+        test["source"] = test["source"].split(nbmod.HIDDEN_BEGIN)[0] + nbmod.HIDDEN_BEGIN + \
+            "\n" + hidden + "\n### END HIDDEN TESTS"
+        assert len(lint(cells, CHAPTER)) == 1, hidden
+
+
+def test_every_chapter_passes_the_source_lint():
+    chapters_dir = Path(__file__).resolve().parents[2] / "course"
+    problems = []
+    for name in chapters(chapters_dir):
+        path = chapters_dir / name / f"{name}.ipynb"
+        problems += lint(nbmod.layout(json.loads(path.read_text(encoding="utf-8"))), name)
+    assert problems == []

@@ -21,7 +21,7 @@ def test_quiz_with_key():
     student.quiz("q1", " B ", chave=chave)
     with pytest.raises(AssertionError, match="incorreta"):
         student.quiz("q1", "a", chave=chave)
-    with pytest.raises(AssertionError, match="responda"):
+    with pytest.raises(AssertionError, match="escolha uma das alternativas"):
         student.quiz("q1", None, chave=chave)
 
 

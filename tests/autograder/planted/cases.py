@@ -1,7 +1,8 @@
 """Planted submissions built from the sample chapter, each with the grade it must get.
 
-``build(case, source_nb, release_nb, secrets)`` returns the submission's bytes. ``secrets`` holds
-absolute paths the sandbox must not reach (source, gradebook, other submissions) and an
+``build(case, source_nb, secrets)`` returns the submission's bytes. ``secrets`` holds absolute
+``paths`` the sandbox must not read (source, gradebook, other submissions, system files), the
+``writable`` ones it must not write (only test-owned copies: never system files) and an
 environment variable it must not see. Many plants are correct answers that sabotage
 themselves if the attack *works*, so full marks prove the attack failed.
 """
@@ -98,7 +99,7 @@ leaked += [k for k in os.environ if k == @@["env"]]
 '''
 
 _WRITE_ATTACK = '''import os
-for p in @@["paths"]:
+for p in @@["writable"]:
     for target in (p, os.path.join(os.path.dirname(p), "planted.txt")):
         try:
             with open(target, "w") as fh:
@@ -116,6 +117,65 @@ except OSError:
 ''' + FORWARD_OK + '''if connected:
     tanh_forward = lambda x, W, b: 0 * x @ W
 '''
+
+BACKWARD_ZEROS = '''def tanh_backward(dh, x, W, b):
+    return np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)
+'''
+
+# exercise 2's forbidden reference wrapped in a helper defined in exercise 1's cell
+_HELPER_FORWARD = FORWARD_OK + '''
+
+def ajuda(dh, x, W, b):
+    return tanh_backward_ref(dh, x, W, b)
+'''
+
+# a later cell (where the reference is allowed) recomputes exercise 2's hidden values with it
+# and sends them as exercise 2's capture: the grader must keep the values sent first
+_SPY_BACKWARD = '''chamadas, tolerancias = [], {}
+check_original = check
+
+
+def check(name, value, expected=None, *, rtol=1e-6, atol=1e-8, dica=""):
+    tolerancias[name] = (rtol, atol)
+    return check_original(name, value, expected, rtol=rtol, atol=atol, dica=dica)
+
+
+def tanh_backward(dh, x, W, b):
+    chamadas.append((dh.copy(), x.copy(), W.copy(), b.copy()))
+    return np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)
+'''
+_FORGE_CAPTURE = '''resposta_q2 = "c"
+import io, json, os, stat
+certos = [tanh_backward_ref(*c) for c in chamadas]
+valores = {"dx": certos[0][0], "dW": certos[0][1], "db": certos[0][2], "dx_uns": certos[1][0]}
+registro = {}
+for nome, valor in valores.items():
+    registro["v:" + nome] = np.asarray(valor, dtype=float)
+    registro["t:" + nome] = np.array(tolerancias.get(nome, (1e-6, 1e-8)))
+    registro["d:" + nome] = np.array("")
+buf = io.BytesIO()
+np.savez(buf, **registro)
+dados = buf.getvalue()
+quadro = json.dumps({"event": "capture", "cell": 7, "size": len(dados)}).encode() + b"\\n" + dados
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, quadro)
+    except OSError:
+        pass
+os.makedirs("captures", exist_ok=True)
+with open("captures/7.npz", "wb") as fh:
+    fh.write(dados)
+'''
+
+
+def _answers(**sources):
+    def mutate(nb, secrets):
+        for gid, src in sources.items():
+            _cell(nb, gid)["source"] = src
+        return nb
+    return mutate
+
 
 # name -> (mutation or None (solution as is), expected points per test cell, status, reasons)
 CASES = {
@@ -169,7 +229,8 @@ def tanh_forward(x, W, b):
     "os_exit": (_answer("q1", "import os\nos._exit(0)"), {**SOLUTION, "test_q1": 0},
                 "needs_review", ["crash"]),
     "segfault": (_answer("tanh_backward", "import ctypes\nctypes.string_at(0)"),
-                 {**SOLUTION, "test_tanh_backward": 0}, "needs_review", ["crash"]),
+                 {**SOLUTION, "test_tanh_backward": 0}, "needs_review",
+                 ["crash", "tampering", "forbidden reference"]),
     "memory_bomb": (_answer("tanh_forward", "blocos = []\nwhile True:\n"
                             "    blocos.append(np.empty(2**26))  # 512 MiB of address space each\n" + FORWARD_OK),
                     {**SOLUTION, "test_tanh_forward": 0}, "ok", []),
@@ -190,6 +251,21 @@ def tanh_forward(x, W, b):
                                       "    return f(dh, x, W, b)\n"),
                               {**SOLUTION, "test_tanh_backward": 0}, "needs_review",
                               ["forbidden reference", "tampering"]),
+    # per exercise: a helper in an earlier cell is caught; a use after the exercise is allowed
+    "helper_in_earlier_cell": (_answers(tanh_forward=_HELPER_FORWARD, tanh_backward=(
+        "def tanh_backward(dh, x, W, b):\n    return ajuda(dh, x, W, b)\n")),
+        {**SOLUTION, "test_tanh_backward": 0}, "needs_review", ["forbidden reference"]),
+    "forbidden_used_after": (_answer("q1", 'resposta_q1 = "b"\nconferido = tanh_backward_ref('
+                                     "np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), "
+                                     "np.zeros(1))\n"), SOLUTION, "ok", []),
+    "trick_after_exercise": (_answer("q2", "resposta_q2 = getattr('c', 'lower')()"), SOLUTION,
+                             "needs_review", ["tampering"]),
+    "overwrite_earlier_capture": (_answers(tanh_backward=_SPY_BACKWARD, q2=_FORGE_CAPTURE),
+                                  {**SOLUTION, "test_tanh_backward": 0}, "ok", []),
+    "background_leftover": (_answer("q2", 'resposta_q2 = "c"\nimport os, time\n'
+                                    "if os.fork() == 0:\n    os.setsid()\n"
+                                    "    if os.fork() == 0:\n        time.sleep(60)\n"
+                                    "    os._exit(0)\n"), SOLUTION, "ok", []),
     "wrong_quiz": (_wrong_quiz, {**SOLUTION, "test_q1": 0}, "ok", []),
     "grading_mode_off": (_answer("q1", "import autograder.student as s\ns._GRADED = False\n"
                                  "resposta_q1 = 'b'"), {**SOLUTION, "test_q1": 0, "test_q2": 0},
@@ -204,3 +280,37 @@ def build(case, source_nb, secrets):
     if mutate is not None:
         nb = mutate(nb, secrets)
     return json.dumps(nb, ensure_ascii=False).encode()
+
+
+# The sabotage trio, graded in this order by one worker: the first submission edits the course
+# (a test cell of the chapter, so a wrong answer would pass) and the package copy the sandbox
+# imports (so ``check`` records nothing); the next two show whether the edits survived.
+_SABOTAGE = '''import json
+import autograder.student as modulo
+try:
+    with open(modulo.__file__, "a") as fh:
+        fh.write("\\ncheck = quiz = lambda *a, **k: None\\n")
+except OSError:
+    pass
+try:
+    with open(@@["source"], encoding="utf-8") as fh:
+        nb = json.load(fh)
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_tanh_forward":
+            cell["source"] = ("rng = np.random.default_rng(1)\\n"
+                              "x, W, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), "
+                              "rng.standard_normal(4)\\n"
+                              "check('forma', np.shape(tanh_forward(x, W, b)), (2, 4))\\n")
+    with open(@@["source"], "w", encoding="utf-8") as fh:
+        json.dump(nb, fh)
+except OSError:
+    pass
+''' + FORWARD_OK
+SABOTAGE = {  # name -> (mutation, expected points, (status, reasons) protected, unprotected)
+    "a_sabotage": (_raw(_SABOTAGE), SOLUTION, ("ok", []), ("needs_review", ["tampering"])),
+    "b_wrong_forward": (_answer("tanh_forward", FORWARD_WRONG),
+                        {**SOLUTION, "test_tanh_forward": 0}, ("ok", []), ("ok", [])),
+    "c_solution": (None, SOLUTION, ("ok", []), ("ok", [])),
+}
+CASES.update({name: (mutate, points, *protected) for name, (mutate, points, protected, _)
+              in SABOTAGE.items()})
