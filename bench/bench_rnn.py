@@ -2,9 +2,12 @@
 
 Both run in this process with the same thread count, interleaved (rnnlib, torch, rnnlib, ...),
 so that machine noise hits both alike; we report the median of each and the median of the
-per-pair ratios (rnnlib time / torch time). GFLOP/s counts the matrix products of forward and
-backward (about 3x the forward's); "% numpy mm" compares with numpy's own rate for a
-matrix product of the same total size, the ceiling rnnlib can reach.
+per-pair ratios (rnnlib time / torch time). Each timed call follows an untimed one of the same
+library: both libraries' worker threads (OpenBLAS's, torch's OpenMP) keep spinning for a while
+after a call, and without it one library's spinning tail would slow the other's timed run.
+GFLOP/s counts the matrix products of forward and backward (about 3x the forward's);
+"% numpy mm" compares with numpy's own rate for matrix products of the same shapes, the ceiling
+rnnlib can reach, and "torch %" puts torch.nn's rate on the same scale.
 
     python bench/bench_rnn.py [--threads 2] [--reps 7] [--quick]
 """
@@ -79,11 +82,10 @@ def bench(kind, T, N, D, H, dtype):
         out, _ = module(xt)
         out.backward(doutt)
 
-    for f in (run_rnnlib, run_torch):  # warm-up
-        f()
     mine, theirs = [], []
     for _ in range(args.reps):
         for f, sink in ((run_rnnlib, mine), (run_torch, theirs)):
+            f()  # untimed: wakes this library's threads while the other's stop spinning
             t0 = time.perf_counter()
             f()
             sink.append(time.perf_counter() - t0)
