@@ -31,8 +31,16 @@ INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:cre
                           "@jupyter/nbgrader:course-list")
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
                                 "nbgrader.server_extensions.course_list")
+# The pt-BR language pack (4.5.post3, the newest) lacks most top-level menu titles; the menu
+# settings merge by id, so these labels replace the English ones and nothing else changes.
+MENU_LABELS_PT = {"file": "Arquivo", "edit": "Editar", "view": "Exibir", "run": "Executar",
+                  "kernel": "Kernel", "tabs": "Abas", "settings": "Configurações",
+                  "help": "Ajuda"}
 SETTING_DEFAULTS = {
     "@jupyterlab/translation-extension:plugin": {"locale": "pt_BR"},
+    "@jupyterlab/mainmenu-extension:plugin": {
+        "menus": [{"id": f"jp-mainmenu-{key}", "label": label}
+                  for key, label in MENU_LABELS_PT.items()]},
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
                                                     "checkForUpdates": False},
 }

@@ -168,7 +168,7 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
         code = cells()[typed].find_element(By.CSS_SELECTOR, ".cm-content").text
         assert solution in code and "NotImplementedError" not in code, code
 
-        run_menu = click_menu(driver, ("Executar", "Run"), "Executar todas as células")
+        run_menu = click_menu(driver, ("Executar",), "Executar todas as células")
         state = lambda: driver.execute_script(CELL_STATE)  # noqa: E731
         wait_for(lambda: all(re.fullmatch(r"\[\d+\]:", c["prompt"].strip())
                              for c in state() if c["code"]), 90,
@@ -178,8 +178,12 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
             ".getAttribute('data-status') === 'idle'"), 30, "o kernel não voltou ao repouso")
         final = state()
 
-        # interface in Portuguese: the pack translates these (not the top menu titles)
+        # interface in Portuguese: the pack translates these, the settings the menu titles
         assert "Executar todas as células" in run_menu and "Run All Cells" not in run_menu
+        menu_bar = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")]
+        for title in ("Arquivo", "Editar", "Exibir", "Executar", "Ajuda"):
+            assert title in menu_bar, f"menu {title!r} ausente da barra: {menu_bar}"
+        assert not {"File", "Edit", "View", "Help"} & set(menu_bar), menu_bar
         page_text = driver.find_element(By.TAG_NAME, "body").text
         assert "Nome" in page_text, "o navegador de arquivos não está em português"
         # equations typeset by JupyterLab's bundled MathJax, no TeX left raw
