@@ -1,4 +1,7 @@
-"""Shared helpers for the chapter tests: execute a source notebook top to bottom."""
+"""Fixtures for the chapter tests: the executed source notebook and a grading cache per module.
+
+Helpers shared by the chapter tests live in ``common.py`` (import them with ``from .common``).
+"""
 
 import os
 import time
@@ -8,8 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[2]
-COURSE = ROOT / "course"
+from .common import source_path
 
 
 def execute_notebook(path: Path, timeout: int = 600):
@@ -32,26 +34,16 @@ def execute_notebook(path: Path, timeout: int = 600):
             os.environ["MPLBACKEND"] = env_backup
 
 
-def outputs_text(nb) -> str:
-    """All text outputs of an executed notebook, joined (to assert on printed figures)."""
-    parts = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if "text" in out:
-                parts.append(out["text"])
-            elif "data" in out and "text/plain" in out["data"]:
-                parts.append(out["data"]["text/plain"])
-    return "\n".join(parts)
-
-
-def count_images(nb) -> int:
-    return sum(
-        1 for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
-    )
-
-
 @pytest.fixture(scope="module")
 def executed(request):
     """Module-level fixture: set ``NOTEBOOK = "NN-slug"`` in the test module."""
     name = request.module.NOTEBOOK
-    return execute_notebook(COURSE / name / f"{name}.ipynb")
+    nb, seconds = execute_notebook(source_path(name))
+    print(f"\n{name}: executado em {seconds:.1f} s")
+    return nb, seconds
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """Where the grader keeps the source notebook's reference run, shared by a module's tests."""
+    return tmp_path_factory.mktemp("grade-cache")

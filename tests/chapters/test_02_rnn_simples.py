@@ -1,21 +1,15 @@
 """Chapter 02 (A RNN simples): the notebook runs, has its parts, and the grading catches
 typical wrong answers for every exercise."""
 
-import json
 import re
-from pathlib import Path
 
-import pytest
-
-from autograder.grading import grade_notebook, substitute_answer
-from autograder.release import release
+from . import common
 
 NOTEBOOK = "02-rnn-simples"
-COURSE = Path(__file__).resolve().parents[2] / "course"
-SOURCE = COURSE / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+SOURCE = common.source_path(NOTEBOOK)
 
 # exercise answer cell -> typical wrong answers (description, full cell source)
-WRONG_ANSWERS = {
+WRONG = {
     "c02_ex1_resp": [
         ("sem a tanh", """
 def rnn_step(x, h_prev, W_xh, W_hh, b):
@@ -136,68 +130,24 @@ def one_to_many(x0, h0, W_xh, W_hh, b, V, c, T):
 """),
     ],
 }
-WRONG_CASES = [(gid, desc, code) for gid, cases in WRONG_ANSWERS.items() for desc, code in cases]
-
-
-def outputs_text(nb):
-    # same as conftest.outputs_text (a conftest module cannot be imported by name here: the
-    # one in tests/ shadows it)
-    parts = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if "text" in out:
-                parts.append(out["text"])
-            elif "data" in out and "text/plain" in out["data"]:
-                parts.append(out["data"]["text/plain"])
-    return "\n".join(parts)
-
-
-def count_images(nb):
-    return sum(1 for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
-
-
-def _cells():
-    return json.loads(SOURCE.read_text(encoding="utf-8"))["cells"]
-
-
-def _nbg(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("ref02")
 
 
 def test_notebook_executes(executed):
-    nb, seconds = executed
-    print(f"\n{NOTEBOOK}: executado em {seconds:.1f} s")
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
+    assert not common.error_outputs(executed[0])
 
 
 def test_structure():
-    cells = _cells()
-    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    answers = [c for c in cells if _nbg(c).get("solution")]
-    exercises = [c for c in answers if "resposta_" not in "".join(c["source"])]
-    quizzes = [c for c in answers if "resposta_" in "".join(c["source"])]
-    assert len(exercises) >= 3 and len(quizzes) >= 4
-    assert all(c["metadata"].get("autograder", {}).get("forbid") for c in exercises)
-    assert "Objetivos de aprendizagem" in text and "Para saber mais" in text
+    parts = common.check_structure(SOURCE, WRONG)
+    text = parts.text
+    assert all(parts.forbid[gid].get("forbid") for gid in parts.exercises)
     assert "h_t = f" in text and "V h_t + c" in text and "softmax" in text
     assert "sushi" in text and "muitos-para-um" in text and "um-para-muitos" in text
-    ids = [_nbg(c)["grade_id"] for c in cells if _nbg(c)]
-    assert len(ids) == len(set(ids))
-    assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code")
-    for wrong in WRONG_ANSWERS:
-        assert wrong in ids
 
 
 def test_figures_and_printed_results(executed):
     nb, _ = executed
-    out = outputs_text(nb)
-    assert count_images(nb) >= 4  # dados sequenciais, memória, arquiteturas, curva de perda
+    out = common.outputs_text(nb)
+    assert common.count_images(nb) >= 4  # dados sequenciais, memória, arquiteturas, curva de perda
     diff = re.search(r"maior diferença entre a camada e rnn_sequence: (\S+)", out).group(1)
     assert float(diff) < 1e-12
     loss = float(re.search(r"perda média nos últimos 50 passos: ([0-9.]+)", out).group(1))
@@ -206,31 +156,19 @@ def test_figures_and_printed_results(executed):
 
 
 def test_solutions_score_full_marks(cache_dir):
-    result = grade_notebook(SOURCE, SOURCE, cache_dir=cache_dir)
-    assert result.status == "ok", result.notes
-    assert result.max_score > 0 and result.score == result.max_score
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=20)
 
 
 def test_untouched_release_scores_zero(cache_dir, tmp_path):
-    (released,) = release(COURSE, tmp_path, NOTEBOOK)
-    result = grade_notebook(SOURCE, released, cache_dir=cache_dir)
-    assert result.score == 0
+    common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path)
 
 
-@pytest.mark.parametrize("gid,desc,code", WRONG_CASES, ids=[f"{g}:{d}" for g, d, _ in WRONG_CASES])
-def test_wrong_answer_loses_only_its_exercise(gid, desc, code, cache_dir, tmp_path):
-    sub = substitute_answer(SOURCE, gid, code.strip() + "\n", tmp_path / "sub.ipynb")
-    result = grade_notebook(SOURCE, sub, cache_dir=cache_dir)
-    own = [c for c in result.cells if c.exercise == gid]
-    others = [c for c in result.cells if c.exercise != gid]
-    assert own and all(c.points == 0 for c in own), f"{desc}: não foi detectado"
-    assert all(c.points == c.max_points for c in others), f"{desc}: afetou outros exercícios"
+@common.wrong_cases(WRONG)
+def test_wrong_answer_loses_only_its_points(exercise, desc, code, cache_dir, tmp_path):
+    common.assert_loses_only_its_points(SOURCE, exercise, desc, code, cache_dir, tmp_path)
 
 
 def test_forbidden_reference_earns_nothing(cache_dir, tmp_path):
     code = ("def rnn_step(x, h_prev, W_xh, W_hh, b):\n"
             "    return F.rnn_cell_forward(x, h_prev, W_xh, W_hh, b)[0]\n")
-    sub = substitute_answer(SOURCE, "c02_ex1_resp", code, tmp_path / "sub.ipynb")
-    result = grade_notebook(SOURCE, sub, cache_dir=cache_dir)
-    own = [c for c in result.cells if c.exercise == "c02_ex1_resp"]
-    assert own and all(c.status == "forbidden" and c.points == 0 for c in own)
+    common.assert_reference_is_forbidden(SOURCE, "c02_ex1_resp", code, cache_dir, tmp_path)

@@ -6,23 +6,12 @@ the project's autograder: the source scores full marks, the untouched student re
 and every typical wrong answer loses its exercise's points and only those.
 """
 
-import importlib.util
-import json
 import re
-from pathlib import Path
 
-import pytest
-
-from autograder.grading import grade_notebook, substitute_answer
-
-_spec = importlib.util.spec_from_file_location("chapters_conftest",
-                                               Path(__file__).with_name("conftest.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-COURSE, count_images, outputs_text = _helpers.COURSE, _helpers.count_images, _helpers.outputs_text
+from . import common
 
 NOTEBOOK = "04-dilema-do-gradiente"
-SOURCE = COURSE / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
     "c04_ex1_resp": ["c04_ex1_teste"],
     "c04_ex2_resp": ["c04_ex2_teste"],
@@ -86,33 +75,10 @@ WRONG = {
 }
 
 
-def _release(src_path, out_path):
-    """The student version: solution regions replaced, hidden tests removed (as nbgrader does)."""
-    nb = json.loads(src_path.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        src = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION",
-                     "# SEU CÓDIGO AQUI\nraise NotImplementedError()", src, flags=re.S)
-        src = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", src, flags=re.S)
-        cell["source"] = src
-    out_path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-    return out_path
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("grade-cache")
-
-
-def _grade(path, cache_dir):
-    return grade_notebook(SOURCE, path, cache_dir=cache_dir)
-
-
 def test_executes_with_figures(executed):
-    nb, seconds = executed
-    print(f"\n{NOTEBOOK}: executado em {seconds:.1f} s")
-    assert count_images(nb) >= 3
-    text = outputs_text(nb)
+    nb, _ = executed
+    assert common.count_images(nb) >= 3
+    text = common.outputs_text(nb)
     norms = {(act, float(rho)): float(v) for act, rho, v in re.findall(
         r"^(linear|tanh|relu)\s+ρ = ([0-9.]+): \|\|dL/dh_1\|\| = ([0-9.e+-]+)$", text, flags=re.M)}
     print(norms)
@@ -135,46 +101,22 @@ def test_executes_with_figures(executed):
 
 
 def test_structure():
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    assert "Objetivos de aprendizagem" in text and "Para saber mais" in text
-    meta = [c["metadata"].get("nbgrader", {}) for c in nb["cells"]]
-    ids = [m["grade_id"] for m in meta if m]
-    assert len(ids) == len(set(ids))
-    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
-    quizzes = [c for c in answers if "resposta_" in "".join(c["source"])]
-    assert len(answers) - len(quizzes) >= 3 and len(quizzes) >= 4
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None
-               for c in nb["cells"] if c["cell_type"] == "code")
-    forbid = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"].get("autograder", {})
-              for c in answers}
+    parts = common.check_structure(SOURCE, WRONG)
+    forbid = parts.forbid
     assert "orthogonal" in forbid["c04_ex2_resp"]["forbid"]
     assert "clip_by_value" in forbid["c04_ex3_resp"]["forbid"]
     assert "clip_by_norm" in forbid["c04_ex4_resp"]["forbid"]
-    widget_cells = [c for c in nb["cells"]
+    widget_cells = [c for c in parts.cells
                     if c["cell_type"] == "code" and "ipywidgets" in "".join(c["source"])]
     assert widget_cells and all("demo" in c["metadata"].get("tags", []) for c in widget_cells)
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    full = _grade(SOURCE, cache_dir)
-    assert full.status == "ok", (full.reasons, full.notes)
-    assert full.score == full.max_score >= 12
-    assert all(c.status == "passed" for c in full.cells)
-    release = _grade(_release(SOURCE, tmp_path / "release.ipynb"), cache_dir)
-    assert release.score == 0, release.scores()
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=12)
+    common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path)
 
 
-CASES = [(ex, desc, code) for ex, wrongs in WRONG.items() for desc, code in wrongs]
-
-
-@pytest.mark.parametrize("exercise,desc,code", CASES, ids=[f"{e}-{i}" for e, ws in WRONG.items()
-                                                           for i in range(len(ws))])
+@common.wrong_cases(WRONG)
 def test_wrong_answer_loses_only_its_points(exercise, desc, code, cache_dir, tmp_path):
-    path = substitute_answer(SOURCE, exercise, code, tmp_path / "wrong.ipynb")
-    result = _grade(path, cache_dir)
-    for cell in result.cells:
-        if cell.grade_id in EXERCISES[exercise]:
-            assert cell.points == 0, f"{desc}: {cell.grade_id} ainda pontua"
-        else:
-            assert cell.points == cell.max_points, f"{desc}: {cell.grade_id} perdeu pontos"
+    common.assert_loses_only_its_points(SOURCE, exercise, desc, code, cache_dir, tmp_path,
+                                        tests=EXERCISES[exercise])

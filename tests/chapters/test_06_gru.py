@@ -4,43 +4,22 @@ Grading proof with the project's autograder: the source scores full marks, the u
 release scores 0, and every typical wrong answer loses its exercise's points and only those.
 """
 
-import json
 import re
+from functools import partial
 
 import pytest
 
-from autograder.grading import grade_notebook, substitute_answer
-from autograder.release import release
-
-from .conftest import COURSE, count_images, outputs_text
+from . import common
+from .common import numbers
 
 NOTEBOOK = "06-gru"
-SOURCE = COURSE / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
     f"c06_ex{k}_resp": [f"c06_ex{k}_teste"] for k in range(1, 4)
 }
 
 
-def _cells():
-    return json.loads(SOURCE.read_text(encoding="utf-8"))["cells"]
-
-
-def _answer_source(grade_id):
-    """The solution of an answer cell, without the BEGIN/END SOLUTION markers."""
-    for cell in _cells():
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
-            src = "".join(cell["source"])
-            return re.sub(r"[ \t]*### (BEGIN|END) SOLUTION\n", "", src)
-    raise KeyError(grade_id)
-
-
-def _mutate(grade_id, *edits):
-    """The solution with each (old, new) fragment replaced; every fragment must be present."""
-    src = _answer_source(grade_id)
-    for old, new in edits:
-        assert old in src, f"{grade_id}: trecho {old!r} não está na solução"
-        src = src.replace(old, new)
-    return src
+_mutate = partial(common.mutate, SOURCE)
 
 
 # Typical wrong answers, per exercise: (description, answer cell code).
@@ -90,21 +69,6 @@ CHEATS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("grade-cache")
-
-
-def _grade(path, cache_dir):
-    return grade_notebook(SOURCE, path, cache_dir=cache_dir)
-
-
-def _number(pattern, text):
-    m = re.search(pattern, text)
-    assert m, f"saída esperada não encontrada: {pattern}"
-    return [float(g) for g in m.groups()]
-
-
 def _steps(name, text):
     """Per-seed step at which the smoothed loss went below 0.05 (None: never)."""
     m = re.search(rf"^{name}: EQM final .*abaixo de 0,05: \[([^\]]*)\]", text, re.M)
@@ -113,33 +77,32 @@ def _steps(name, text):
 
 
 def test_executes_with_figures(executed):
-    nb, seconds = executed
-    print(f"\n{NOTEBOOK}: executado em {seconds:.1f} s")
-    assert count_images(nb) >= 4
-    text = outputs_text(nb)
+    nb, _ = executed
+    assert common.count_images(nb) >= 4
+    text = common.outputs_text(nb)
     # the hand-set one-unit GRU keeps "Recife" to the end of the sentence; the plain RNN forgets
-    h_gru, h_rnn = _number(r"GRU h_T = ([0-9.]+), RNN h_T = ([0-9.e+-]+)", text)
+    h_gru, h_rnn = numbers(r"GRU h_T = ([0-9.]+), RNN h_T = ([0-9.e+-]+)", text)
     assert h_gru > 0.5 and h_rnn < 0.01
     # worked example: rnnlib.GRU (2 layers, bidirectional) matches torch.nn.GRU
-    (lib,) = _number(r"rnnlib x torch.nn.GRU: ([0-9.e+-]+)", text)
-    n_torch, n_lib = _number(r"parâmetros: torch (\d+), rnnlib (\d+)", text)
+    (lib,) = numbers(r"rnnlib x torch.nn.GRU: ([0-9.e+-]+)", text)
+    n_torch, n_lib = numbers(r"parâmetros: torch (\d+), rnnlib (\d+)", text)
     assert lib < 1e-12 and n_torch == n_lib > 0
     # the learner's step backward passes the numerical gradient check (solution run)
-    errors = _number(r"erro relativo: W_hh ([0-9.e+-]+), b_hh ([0-9.e+-]+), "
+    errors = numbers(r"erro relativo: W_hh ([0-9.e+-]+), b_hh ([0-9.e+-]+), "
                      r"h_prev ([0-9.e+-]+)", text)
     assert max(errors) < 1e-7
     # the learner's steps looped over time agree with torch's forward and autograd
-    (mine,) = _number(r"seu passo x torch.nn.GRU: ([0-9.e+-]+)", text)
-    (grads,) = _number(r"gradientes seu código x torch \(autograd\): ([0-9.e+-]+)", text)
+    (mine,) = numbers(r"seu passo x torch.nn.GRU: ([0-9.e+-]+)", text)
+    (grads,) = numbers(r"gradientes seu código x torch \(autograd\): ([0-9.e+-]+)", text)
     assert mine < 1e-12 and grads < 1e-10
     # parameter counts checked against torch.nn in several configurations
-    n_conf, n_bad = _number(r"conferidas com torch.nn: (\d+), divergências: (\d+)", text)
+    n_conf, n_bad = numbers(r"conferidas com torch.nn: (\d+), divergências: (\d+)", text)
     assert n_conf >= 15 and n_bad == 0
     # the comparison: similar budget, the plain RNN stays at guessing, both gated nets learn
     counts = [float(c) for c in re.findall(r"^(?:RNN|LSTM|GRU): H = \d+, (\d+) parâmetros",
                                            text, re.M)]
     assert len(counts) == 3 and all(1100 <= c <= 1300 for c in counts), counts
-    rnn, lstm, gru = _number(r"EQM final médio: RNN ([0-9.]+), LSTM ([0-9.]+), GRU ([0-9.]+)",
+    rnn, lstm, gru = numbers(r"EQM final médio: RNN ([0-9.]+), LSTM ([0-9.]+), GRU ([0-9.]+)",
                              text)
     print(f"EQM final médio: RNN {rnn:.4f}, LSTM {lstm:.4f}, GRU {gru:.4f}")
     assert rnn > 0.1 and lstm < 0.02 and gru < 0.01
@@ -149,22 +112,11 @@ def test_executes_with_figures(executed):
 
 
 def test_structure():
-    cells = _cells()
-    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    assert "Objetivos de aprendizagem" in text and "Para saber mais" in text
+    parts = common.check_structure(SOURCE, WRONG)
+    text, forbid, cells = parts.text, parts.forbid, parts.cells
     # torch's formula, and the variant the library does not follow
     assert r"r_t \odot \left(W_{hn}\,h_{t-1} + b_{hn}\right)" in text
     assert r"W_{hn}\,(r_t \odot h_{t-1})" in text and "Cho et al., 2014" in text
-    meta = [c["metadata"].get("nbgrader", {}) for c in cells]
-    ids = [m["grade_id"] for m in meta if m]
-    assert len(ids) == len(set(ids))
-    answers = [c for c in cells if c["metadata"].get("nbgrader", {}).get("solution")]
-    quizzes = [c for c in answers if "resposta_" in "".join(c["source"])]
-    assert len(answers) - len(quizzes) >= 3 and len(quizzes) >= 4
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None
-               for c in cells if c["cell_type"] == "code")
-    forbid = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"].get("autograder", {})
-              for c in answers}
     assert {"gru_cell_forward", "gru_forward"} <= set(forbid["c06_ex1_resp"]["forbid"])
     assert {"gru_cell_backward", "gru_backward"} <= set(forbid["c06_ex2_resp"]["forbid"])
     assert {"num_parameters", "GRU", "LSTM", "RNN"} <= set(forbid["c06_ex3_resp"]["forbid"])
@@ -177,42 +129,20 @@ def test_structure():
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    full = _grade(SOURCE, cache_dir)
-    assert full.status == "ok", (full.reasons, full.notes)
-    assert full.score == full.max_score >= 14
-    assert all(c.status == "passed" for c in full.cells)
-    (released,) = release(COURSE, tmp_path, NOTEBOOK)
-    text = released.read_text(encoding="utf-8")
-    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "chave=" in text
-    assert "_oculto" not in text and "dirs * G * H" not in text
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=14)
+    text = common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path,
+                                             leaks=("_oculto", "dirs * G * H"))
+    assert "chave=" in text
     assert not re.search(r'resposta_q\d = \\"[abcd]\\"', text)
-    graded = _grade(released, cache_dir)
-    assert graded.status == "ok", graded.reasons
-    assert graded.score == 0, graded.scores()
 
 
-CASES = [(ex, desc, code) for ex, wrongs in WRONG.items() for desc, code in wrongs]
-
-
-@pytest.mark.parametrize("exercise,desc,code", CASES, ids=[f"{e}-{i}" for e, ws in WRONG.items()
-                                                           for i in range(len(ws))])
+@common.wrong_cases(WRONG)
 def test_wrong_answer_loses_only_its_points(exercise, desc, code, cache_dir, tmp_path):
-    path = substitute_answer(SOURCE, exercise, code, tmp_path / "wrong.ipynb")
-    result = _grade(path, cache_dir)
-    for cell in result.cells:
-        if cell.grade_id in EXERCISES[exercise]:
-            assert cell.points == 0, f"{desc}: {cell.grade_id} ainda pontua"
-        else:
-            assert cell.points == cell.max_points, f"{desc}: {cell.grade_id} perdeu pontos"
+    common.assert_loses_only_its_points(SOURCE, exercise, desc, code, cache_dir, tmp_path,
+                                        tests=EXERCISES[exercise])
 
 
 @pytest.mark.parametrize("exercise,code", CHEATS, ids=[e for e, _ in CHEATS])
 def test_reference_implementation_is_forbidden(exercise, code, cache_dir, tmp_path):
-    path = substitute_answer(SOURCE, exercise, code, tmp_path / "cheat.ipynb")
-    result = _grade(path, cache_dir)
-    for cell in result.cells:
-        if cell.grade_id in EXERCISES[exercise]:
-            assert cell.status == "forbidden" and cell.points == 0, cell
-        else:
-            assert cell.points == cell.max_points, f"{cell.grade_id} perdeu pontos"
-    assert result.status == "needs_review" and "forbidden reference" in result.reasons
+    common.assert_reference_is_forbidden(SOURCE, exercise, code, cache_dir, tmp_path,
+                                         tests=EXERCISES[exercise], others_full=True)

@@ -5,23 +5,13 @@ Grading proof with the project's autograder: the source scores full marks, the u
 release scores 0, and every typical wrong answer loses its exercise's points and only those.
 """
 
-import importlib.util
-import json
 import re
-from pathlib import Path
 
-import pytest
-
-from autograder.grading import grade_notebook, substitute_answer
-
-_spec = importlib.util.spec_from_file_location("chapters_conftest",
-                                               Path(__file__).with_name("conftest.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-COURSE, count_images, outputs_text = _helpers.COURSE, _helpers.count_images, _helpers.outputs_text
+from . import common
+from .common import number
 
 NOTEBOOK = "07-aplicacoes"
-SOURCE = COURSE / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
     "c07_ex1_resp": ["c07_ex1_teste"],
     "c07_ex2_resp": ["c07_ex2_teste"],
@@ -130,47 +120,17 @@ WRONG = {
 }
 
 
-def _release(src_path, out_path):
-    """The student version: solution regions replaced, hidden tests removed (as nbgrader does)."""
-    nb = json.loads(src_path.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        src = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION",
-                     "# SEU CÓDIGO AQUI\nraise NotImplementedError()", src, flags=re.S)
-        src = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", src, flags=re.S)
-        cell["source"] = src
-    out_path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
-    return out_path
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("grade-cache")
-
-
-def _grade(path, cache_dir):
-    return grade_notebook(SOURCE, path, cache_dir=cache_dir)
-
-
-def _number(pattern, text):
-    m = re.search(pattern, text)
-    assert m, f"saída não encontrada: {pattern}"
-    return float(m.group(1))
-
-
 def test_executes_with_figures(executed):
-    nb, seconds = executed
-    print(f"\n{NOTEBOOK}: executado em {seconds:.1f} s")
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
-    assert count_images(nb) >= 8
-    text = outputs_text(nb)
+    nb, _ = executed
+    assert not common.error_outputs(nb)
+    assert common.count_images(nb) >= 8
+    text = common.outputs_text(nb)
     # the learner's masked loss matches the library's, and so do the windows
-    assert _number(r"maior diferença no gradiente: ([0-9.e+-]+)", text) < 1e-12
+    assert number(r"maior diferença no gradiente: ([0-9.e+-]+)", text) < 1e-12
     assert "as suas janelas coincidem com as da biblioteca: True" in text
     # classifier: better than always answering the majority class
-    acc = _number(r"acurácia de validação = ([0-9.]+)", text)
-    base = _number(r"classe majoritária = ([0-9.]+)\)", text)
+    acc = number(r"acurácia de validação = ([0-9.]+)", text)
+    base = number(r"classe majoritária = ([0-9.]+)\)", text)
     print(f"classificador {acc:.3f} (majoritária {base:.3f})")
     assert acc >= base + 0.03
     # forecasting: the GRU beats persistence, which beats the mean
@@ -180,8 +140,8 @@ def test_executes_with_figures(executed):
     print(f"MAE média {mean_mae}, persistência {persist_mae}, GRU {gru_mae}")
     assert gru_mae < 0.75 * persist_mae < persist_mae < mean_mae
     # char model: the loss falls well below the uniform guess
-    first = _number(r"perda inicial ([0-9.]+)", text)
-    last = _number(r"final ([0-9.]+)", text)
+    first = number(r"perda inicial ([0-9.]+)", text)
+    last = number(r"final ([0-9.]+)", text)
     print(f"modelo de caracteres: perda {first:.2f} -> {last:.2f}")
     assert last < first - 1.0
     assert text.count("--- tau = ") == 4
@@ -191,36 +151,21 @@ def test_executes_with_figures(executed):
 
 
 def test_structure():
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    assert "Objetivos de aprendizagem" in text and "Para saber mais" in text
+    parts = common.check_structure(SOURCE, WRONG)
+    text, forbid = parts.text, parts.forbid
     assert "inglês" in text  # the reviews are English, and the notebook says so
-    meta = [c["metadata"].get("nbgrader", {}) for c in nb["cells"]]
-    ids = [m["grade_id"] for m in meta if m]
-    assert len(ids) == len(set(ids))
-    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
-    quizzes = [c for c in answers if "resposta_" in "".join(c["source"])]
-    assert len(answers) - len(quizzes) >= 3 and len(quizzes) >= 4
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None
-               for c in nb["cells"] if c["cell_type"] == "code")
-    forbid = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"].get("autograder", {})
-              for c in answers}
     assert "pad_sequences" in forbid["c07_ex1_resp"]["forbid"]
     assert "softmax_cross_entropy_forward" in forbid["c07_ex2_resp"]["forbid"]
     assert "make_windows" in forbid["c07_ex3_resp"]["forbid"]
     assert "sample_next" in forbid["c07_ex4_resp"]["forbid"]
     # training cells use tqdm (through training.fit or directly)
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    code = "\n".join("".join(c["source"]) for c in parts.cells if c["cell_type"] == "code")
     assert "training.fit(" in code and "tqdm(" in code
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    full = _grade(SOURCE, cache_dir)
-    assert full.status == "ok", full.reasons
-    assert full.score == full.max_score >= 15
-    assert all(c.status == "passed" for c in full.cells)
-    release = _grade(_release(SOURCE, tmp_path / "release.ipynb"), cache_dir)
-    assert release.score == 0, release.scores()
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=15)
+    common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path)
 
 
 def test_forbidden_reference_earns_nothing(cache_dir, tmp_path):
@@ -228,23 +173,11 @@ def test_forbidden_reference_earns_nothing(cache_dir, tmp_path):
             "    X, Y = rnnlib.datasets.make_windows(np.asarray(series, dtype=float), window,"
             " horizon)\n"
             "    return X, Y[:, -1]\n")
-    result = _grade(substitute_answer(SOURCE, "c07_ex3_resp", code, tmp_path / "ref.ipynb"),
-                    cache_dir)
-    points = result.scores()
-    assert points["c07_ex3_teste"] == 0 and points["c07_ex1_teste"] > 0
-    assert "forbidden reference" in result.reasons
+    common.assert_reference_is_forbidden(SOURCE, "c07_ex3_resp", code, cache_dir, tmp_path,
+                                         tests=EXERCISES["c07_ex3_resp"], others_full=True)
 
 
-CASES = [(ex, desc, code) for ex, wrongs in WRONG.items() for desc, code in wrongs]
-
-
-@pytest.mark.parametrize("exercise,desc,code", CASES, ids=[f"{e}-{i}" for e, ws in WRONG.items()
-                                                           for i in range(len(ws))])
+@common.wrong_cases(WRONG)
 def test_wrong_answer_loses_only_its_points(exercise, desc, code, cache_dir, tmp_path):
-    path = substitute_answer(SOURCE, exercise, code, tmp_path / "wrong.ipynb")
-    result = _grade(path, cache_dir)
-    for cell in result.cells:
-        if cell.grade_id in EXERCISES[exercise]:
-            assert cell.points == 0, f"{desc}: {cell.grade_id} ainda pontua"
-        else:
-            assert cell.points == cell.max_points, f"{desc}: {cell.grade_id} perdeu pontos"
+    common.assert_loses_only_its_points(SOURCE, exercise, desc, code, cache_dir, tmp_path,
+                                        tests=EXERCISES[exercise])

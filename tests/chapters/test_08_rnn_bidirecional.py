@@ -4,24 +4,12 @@ Grading proof with the project's autograder: the source scores full marks, the u
 release scores 0, and every typical wrong answer loses its exercise's points and only those.
 """
 
-import importlib.util
-import json
 import re
-from pathlib import Path
 
-import pytest
-
-from autograder.grading import grade_notebook, substitute_answer
-from autograder.release import release
-
-_spec = importlib.util.spec_from_file_location("chapters_conftest",
-                                               Path(__file__).with_name("conftest.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-COURSE, count_images, outputs_text = _helpers.COURSE, _helpers.count_images, _helpers.outputs_text
+from . import common
 
 NOTEBOOK = "08-rnn-bidirecional"
-SOURCE = COURSE / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
     "c08_ex1_resp": ["c08_ex1_teste"],
     "c08_ex2_resp": ["c08_ex2_teste"],
@@ -112,20 +100,10 @@ WRONG = {
 }
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("grade-cache")
-
-
-def _grade(path, cache_dir):
-    return grade_notebook(SOURCE, path, cache_dir=cache_dir)
-
-
 def test_executes_with_figures(executed):
-    nb, seconds = executed
-    print(f"\n{NOTEBOOK}: executado em {seconds:.1f} s")
-    assert count_images(nb) >= 4
-    text = outputs_text(nb)
+    nb, _ = executed
+    assert common.count_images(nb) >= 4
+    text = common.outputs_text(nb)
     # the library's bidirectional layer is two F.rnn_forward passes, the second reversed
     m = re.search(r"diferença máxima para a camada: ([0-9.e+-]+)", text)
     assert m and float(m.group(1)) < 1e-12
@@ -147,48 +125,21 @@ def test_executes_with_figures(executed):
 
 
 def test_structure():
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    assert "Objetivos de aprendizagem" in text and "Para saber mais" in text
-    meta = [c["metadata"].get("nbgrader", {}) for c in nb["cells"]]
-    ids = [m["grade_id"] for m in meta if m]
-    assert len(ids) == len(set(ids))
-    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
-    quizzes = [c for c in answers if "resposta_" in "".join(c["source"])]
-    assert len(answers) - len(quizzes) >= 3 and len(quizzes) >= 4
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None
-               for c in nb["cells"] if c["cell_type"] == "code")
-    forbid = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"].get("autograder", {})
-              for c in answers}
+    parts = common.check_structure(SOURCE, WRONG)
+    forbid = parts.forbid
     assert "RNN" in forbid["c08_ex2_resp"]["forbid"] and "RNN" in forbid["c08_ex3_resp"]["forbid"]
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    full = _grade(SOURCE, cache_dir)
-    assert full.status == "ok", full.reasons
-    assert full.score == full.max_score >= 15
-    assert all(c.status == "passed" for c in full.cells)
-    (released,) = release(COURSE, tmp_path, NOTEBOOK)
-    text = released.read_text(encoding="utf-8")
-    assert "BEGIN SOLUTION" not in text and "_rev_ok" not in text and "chave=" in text
-    graded = _grade(released, cache_dir)
-    assert graded.status == "ok", graded.reasons
-    assert graded.score == 0, graded.scores()
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=15)
+    text = common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path, leaks=("_rev_ok",))
+    assert "chave=" in text
 
 
-CASES = [(ex, desc, code) for ex, wrongs in WRONG.items() for desc, code in wrongs]
-
-
-@pytest.mark.parametrize("exercise,desc,code", CASES, ids=[f"{e}-{i}" for e, ws in WRONG.items()
-                                                           for i in range(len(ws))])
+@common.wrong_cases(WRONG)
 def test_wrong_answer_loses_only_its_points(exercise, desc, code, cache_dir, tmp_path):
-    path = substitute_answer(SOURCE, exercise, code, tmp_path / "wrong.ipynb")
-    result = _grade(path, cache_dir)
-    for cell in result.cells:
-        if cell.grade_id in EXERCISES[exercise]:
-            assert cell.points == 0, f"{desc}: {cell.grade_id} ainda pontua"
-        else:
-            assert cell.points == cell.max_points, f"{desc}: {cell.grade_id} perdeu pontos"
+    common.assert_loses_only_its_points(SOURCE, exercise, desc, code, cache_dir, tmp_path,
+                                        tests=EXERCISES[exercise])
 
 
 def test_library_layer_with_lengths_is_forbidden(cache_dir, tmp_path):
@@ -202,8 +153,5 @@ def birnn_forward(x, lengths, h0, params_f, params_b):
     out, h_n = layer.forward(x, h0, lengths=lengths)
     return out, h_n, None
 '''
-    path = substitute_answer(SOURCE, "c08_ex2_resp", cheat, tmp_path / "cheat.ipynb")
-    result = _grade(path, cache_dir)
-    cell = next(c for c in result.cells if c.grade_id == "c08_ex2_teste")
-    assert cell.status == "forbidden" and cell.points == 0
-    assert result.status == "needs_review"
+    common.assert_reference_is_forbidden(SOURCE, "c08_ex2_resp", cheat, cache_dir, tmp_path,
+                                         tests=EXERCISES["c08_ex2_resp"])

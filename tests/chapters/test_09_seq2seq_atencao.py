@@ -4,24 +4,12 @@ Grading proof with the project's autograder: the source scores full marks, the u
 release scores 0, and every typical wrong answer loses its exercise's points and only those.
 """
 
-import importlib.util
-import json
 import re
-from pathlib import Path
 
-import pytest
-
-from autograder.grading import grade_notebook, substitute_answer
-from autograder.release import release
-
-_spec = importlib.util.spec_from_file_location("chapters_conftest",
-                                               Path(__file__).with_name("conftest.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-COURSE, count_images, outputs_text = _helpers.COURSE, _helpers.count_images, _helpers.outputs_text
+from . import common
 
 NOTEBOOK = "09-seq2seq-atencao"
-SOURCE = COURSE / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
     "c09_ex1_resp": ["c09_ex1_teste"],
     "c09_ex2_resp": ["c09_ex2_teste"],
@@ -81,20 +69,10 @@ WRONG = {
 }
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("grade-cache")
-
-
-def _grade(path, cache_dir):
-    return grade_notebook(SOURCE, path, cache_dir=cache_dir)
-
-
 def test_executes_with_figures(executed):
-    nb, seconds = executed
-    print(f"\n{NOTEBOOK}: executado em {seconds:.1f} s")
-    assert count_images(nb) >= 3  # máscara, curvas de perda, mapas de calor
-    text = outputs_text(nb)
+    nb, _ = executed
+    assert common.count_images(nb) >= 3  # máscara, curvas de perda, mapas de calor
+    text = common.outputs_text(nb)
     errors = re.findall(r"erro relativo d[qK]: ([0-9.e+-]+)", text)
     assert len(errors) == 2 and max(float(e) for e in errors) < 1e-7
     acc = {name: (float(g), float(b)) for name, g, b in re.findall(
@@ -107,45 +85,18 @@ def test_executes_with_figures(executed):
 
 
 def test_structure():
-    nb = json.loads(SOURCE.read_text(encoding="utf-8"))
-    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    assert "Objetivos de aprendizagem" in text and "Para saber mais" in text
-    ids = [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
-           if "nbgrader" in c["metadata"]]
-    assert len(ids) == len(set(ids))
-    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
-    quizzes = [c for c in answers if "resposta_" in "".join(c["source"])]
-    assert len(answers) - len(quizzes) >= 3 and len(quizzes) >= 4
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None
-               for c in nb["cells"] if c["cell_type"] == "code")
-    forbid = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"].get("autograder", {})
-              for c in answers}
+    parts = common.check_structure(SOURCE, WRONG)
+    forbid = parts.forbid
     assert "softmax_forward" in forbid["c09_ex2_resp"]["forbid"]
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    full = _grade(SOURCE, cache_dir)
-    assert full.status == "ok", full.reasons
-    assert full.score == full.max_score >= 14
-    assert all(c.status == "passed" for c in full.cells)
-    (released,) = release(COURSE, tmp_path, NOTEBOOK)
-    text = released.read_text(encoding="utf-8")
-    assert "BEGIN SOLUTION" not in text and "(alpha * dalpha).sum" not in text
-    graded = _grade(released, cache_dir)
-    assert graded.status == "ok", graded.reasons
-    assert graded.score == 0, graded.scores()
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=14)
+    common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path,
+                                      leaks=("(alpha * dalpha).sum",))
 
 
-CASES = [(ex, desc, code) for ex, wrongs in WRONG.items() for desc, code in wrongs]
-
-
-@pytest.mark.parametrize("exercise,desc,code", CASES, ids=[f"{e}-{i}" for e, ws in WRONG.items()
-                                                           for i in range(len(ws))])
+@common.wrong_cases(WRONG)
 def test_wrong_answer_loses_only_its_points(exercise, desc, code, cache_dir, tmp_path):
-    path = substitute_answer(SOURCE, exercise, code, tmp_path / "wrong.ipynb")
-    result = _grade(path, cache_dir)
-    for cell in result.cells:
-        if cell.grade_id in EXERCISES[exercise]:
-            assert cell.points == 0, f"{desc}: {cell.grade_id} ainda pontua"
-        else:
-            assert cell.points == cell.max_points, f"{desc}: {cell.grade_id} perdeu pontos"
+    common.assert_loses_only_its_points(SOURCE, exercise, desc, code, cache_dir, tmp_path,
+                                        tests=EXERCISES[exercise])
