@@ -60,7 +60,7 @@ def _numpy_ops() -> SimpleNamespace:
         multiply=lambda a, b, out=None: np.multiply(a, b, out=out),
         subtract=lambda a, b, out=None: np.subtract(a, b, out=out),
         to_numpy=np.asarray,
-        is_floating=lambda x: np.issubdtype(x.dtype, np.floating),
+        is_floating=lambda x: x.dtype.kind == "f",
         index_add=_np_index_add,
         arange=lambda n, like: np.arange(n),
         astype=lambda x, like: np.asarray(x).astype(like.dtype, copy=False),

@@ -54,6 +54,10 @@ class GRUCache(NamedTuple):
 def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None):
     """The whole sequence. x (T, N, D), h0 (N, H) -> hs (T, N, H); the final state is hs[-1]."""
     check_recurrent_args(x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3, seq=True)
+    return _gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
+
+
+def _gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):  # gru_forward with its arguments checked
     ops = namespace(x)
     T, H = x.shape[0], h0.shape[-1]
     s = half_scale(H, [True, True, False], like=W_hh)  # (3H, 1)
@@ -142,7 +146,7 @@ class GRUCellCache(NamedTuple):
 def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
     """One step. x (N, D), h_prev (N, H) -> h (N, H), cache."""
     check_recurrent_args(x, {"h_prev": h_prev}, W_ih, W_hh, b_ih, b_hh, 3, seq=False)
-    hs, cache = gru_forward(x[None], h_prev, W_ih, W_hh, b_ih, b_hh)
+    hs, cache = _gru_forward(x[None], h_prev, W_ih, W_hh, b_ih, b_hh)
     return hs[0], GRUCellCache(cache)
 
 

@@ -69,6 +69,10 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None):
     W_hh h_{t-1}^T remains.
     """
     check_recurrent_args(x, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, 4, seq=True)
+    return _lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+
+
+def _lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):  # lstm_forward with its arguments checked
     ops = namespace(x)
     T, H = x.shape[0], h0.shape[-1]
     s = half_scale(H, [True, True, False, True], like=W_hh)  # (4H, 1)
@@ -160,7 +164,7 @@ class LSTMCellCache(NamedTuple):
 def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih=None, b_hh=None):
     """One step. x (N, D), h_prev and c_prev (N, H) -> h (N, H), c (N, H), cache."""
     check_recurrent_args(x, {"h_prev": h_prev, "c_prev": c_prev}, W_ih, W_hh, b_ih, b_hh, 4, False)
-    hs, c, cache = lstm_forward(x[None], h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
+    hs, c, cache = _lstm_forward(x[None], h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
     return hs[0], c, LSTMCellCache(cache)
 
 
