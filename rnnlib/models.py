@@ -12,6 +12,7 @@ import numpy as np
 from . import functional as F
 from ._backend import namespace
 from .layers import GRU, LSTM, RNN, Embedding, Linear, Module
+from .layers.module import check_state_keys
 from .sampling import sample_next
 
 __all__ = ["CharRNN"]
@@ -66,12 +67,7 @@ class CharRNN(Module):
         return {f"{n}.{k}": v for n, m in self._layers().items() for k, v in m.grads.items()}
 
     def load_state_dict(self, state: dict) -> None:
-        missing = set(self.params) - set(state)
-        unexpected = set(state) - set(self.params)
-        if missing or unexpected:
-            raise KeyError(
-                f"state_dict: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}"
-            )
+        check_state_keys(self.params, state)
         for n, m in self._layers().items():
             m.load_state_dict({k: state[f"{n}.{k}"] for k in m.params})
 

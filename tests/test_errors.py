@@ -70,6 +70,11 @@ def test_load_state_dict_errors():
         layer.load_state_dict(sd)
     with pytest.raises(KeyError, match="missing keys"):
         layer.load_state_dict({})
+    model = rnnlib.models.CharRNN(5, hidden_size=4, embedding_dim=3)
+    sd = model.state_dict()
+    sd["extra"] = sd.pop("head.weight")
+    with pytest.raises(KeyError, match=r"missing keys \['head.weight'\], unexpected keys \['extra'\]"):
+        model.load_state_dict(sd)
 
 
 def test_import_rnnlib_does_not_import_torch():

@@ -42,12 +42,7 @@ class Module:
 
     def load_state_dict(self, state: dict) -> None:
         """Load numpy arrays or torch tensors (converted to this layer's kind, dtype and device)."""
-        missing = set(self.params) - set(state)
-        unexpected = set(state) - set(self.params)
-        if missing or unexpected:
-            raise KeyError(
-                f"state_dict: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}"
-            )
+        check_state_keys(self.params, state)
         for k, v in state.items():
             if tuple(v.shape) != tuple(self.params[k].shape):
                 raise ValueError(
@@ -86,3 +81,14 @@ def _torch_dtype(dtype, like):
     if isinstance(dtype, torch.dtype):
         return dtype
     return getattr(torch, np.dtype(dtype).name)
+
+
+def check_state_keys(params: dict, state: dict) -> None:
+    """Raise KeyError naming the missing and unexpected keys unless ``state`` has exactly the
+    keys of ``params``."""
+    missing = set(params) - set(state)
+    unexpected = set(state) - set(params)
+    if missing or unexpected:
+        raise KeyError(
+            f"state_dict: missing keys {sorted(missing)}, unexpected keys {sorted(unexpected)}"
+        )
