@@ -122,36 +122,55 @@ class _Recurrent(Module):
         if lengths is not None:
             return self._forward_padded(x, state, lengths)
         ops = namespace(x)
-        if self.batch_first:
-            x = x.transpose(0, 1) if ops.name == "torch" else x.transpose(1, 0, 2)
-        n_state = 2 if self.has_cell else 1
+        x = _swap_tn(x) if self.batch_first else x
+        state = self._initial_state(state, N, like=x)
+        out, finals, caches = self._forward_stack(
+            x,
+            state,
+            lambda a: ops.flip(a, axis=0),
+            lambda seq, s0, weights: self._run(seq, s0, weights),
+        )
+        self._cache = (caches, self.batch_first)
+        out = _swap_tn(out) if self.batch_first else out
+        final_state = tuple(ops.stack(f, axis=0) for f in finals)
+        return out, (final_state if self.has_cell else final_state[0])
+
+    def _initial_state(self, state, N, like):
+        """The state as a tuple (h,) or (h, c) of (L * dirs, N, H); zeros when None."""
         if state is None:
-            zero = ops.zeros((self.num_layers * self.num_directions, N, self.hidden_size), like=x)
-            state = (zero,) * n_state
-        elif not self.has_cell:
-            state = (state,)
-        caches, finals = [], [[] for _ in range(n_state)]
+            zero = namespace(like).zeros(
+                (self.num_layers * self.num_directions, N, self.hidden_size), like=like
+            )
+            return (zero,) * (2 if self.has_cell else 1)
+        return state if self.has_cell else (state,)
+
+    def _forward_stack(self, x, state, reverse, run_direction):
+        """The layer-and-direction loop of the forward pass, shared by plain and padded batches.
+
+        x (T, N, D) time-major; state tuple of (L * dirs, N, H); reverse(a) puts a time-major
+        array in the reverse direction's order (and back: it is its own inverse);
+        run_direction(seq, state0, weights) -> out (T, N, H), final state tuple, cache.
+        Returns out (T, N, dirs * H), the final states as lists per state tensor, caches
+        [layer][direction].
+        """
+        ops = namespace(x)
+        caches, finals = [], [[] for _ in state]
         inp = x
         for k in range(self.num_layers):
             outs, layer_caches = [], []
             for d, suffix in enumerate(self._suffixes()):
                 idx = k * self.num_directions + d
-                seq = inp if d == 0 else ops.flip(inp, axis=0)
-                out, final, cache = self._run(
+                seq = inp if d == 0 else reverse(inp)
+                out, final, cache = run_direction(
                     seq, tuple(s[idx] for s in state), self._weights(k, suffix)
                 )
-                outs.append(out if d == 0 else ops.flip(out, axis=0))
+                outs.append(out if d == 0 else reverse(out))
                 layer_caches.append(cache)
-                for j in range(n_state):
-                    finals[j].append(final[j])
+                for j, f in enumerate(final):
+                    finals[j].append(f)
             inp = outs[0] if len(outs) == 1 else ops.concat(outs, axis=-1)  # (T, N, dirs*H)
             caches.append(layer_caches)
-        self._cache = (caches, self.batch_first)
-        out = inp
-        if self.batch_first:
-            out = out.transpose(0, 1) if ops.name == "torch" else out.transpose(1, 0, 2)
-        final_state = tuple(ops.stack(f, axis=0) for f in finals)
-        return out, (final_state if self.has_cell else final_state[0])
+        return inp, finals, caches
 
     def backward(self, dout, dstate=None):
         """BPTT through every layer and direction. dout like out (or None), dstate like the
@@ -164,13 +183,31 @@ class _Recurrent(Module):
             return self._backward_padded(dout, dstate, cache)
         caches, batch_first = cache
         ops = namespace(self.params["weight_hh_l0"])
-        H, dirs = self.hidden_size, self.num_directions
-        if dout is not None:
-            if batch_first:
-                dout = dout.transpose(0, 1) if ops.name == "torch" else dout.transpose(1, 0, 2)
-        n_state = 2 if self.has_cell else 1
+        if dout is not None and batch_first:
+            dout = _swap_tn(dout)
         if dstate is not None and not self.has_cell:
             dstate = (dstate,)
+        dx, dstate0 = self._backward_stack(
+            dout,
+            dstate,
+            lambda a: ops.flip(a, axis=0),
+            lambda dout_d, dfinal, k, d: self._run_backward(dout_d, dfinal, caches[k][d]),
+        )
+        dx = _swap_tn(dx) if batch_first else dx
+        dstate0 = tuple(ops.stack(s, axis=0) for s in dstate0)
+        return dx, (dstate0 if self.has_cell else dstate0[0])
+
+    def _backward_stack(self, dout, dstate, reverse, run_direction):
+        """BPTT's layer-and-direction loop, shared by plain and padded batches; fills
+        self.grads.
+
+        dout (T, N, dirs * H) time-major or None; dstate tuple of (L * dirs, N, H) (entries
+        may be None) or None; reverse as in :meth:`_forward_stack`;
+        run_direction(dout_d, dfinal, k, d) -> dx, dstate0 tuple, grads of layer k, direction d.
+        Returns dx (T, N, D) time-major and dstate0 as lists per state tensor.
+        """
+        H, dirs = self.hidden_size, self.num_directions
+        n_state = 2 if self.has_cell else 1
         grads, dstate0 = {}, [[None] * (self.num_layers * dirs) for _ in range(n_state)]
         for k in range(self.num_layers - 1, -1, -1):
             dinp = None
@@ -179,31 +216,24 @@ class _Recurrent(Module):
                 dout_d = None
                 if dout is not None:
                     dout_d = dout[..., d * H : (d + 1) * H]
-                    if d == 1:
-                        dout_d = ops.flip(dout_d, axis=0)
+                    dout_d = dout_d if d == 0 else reverse(dout_d)
                 dfinal = (None,) * n_state
                 if dstate is not None:
                     dfinal = tuple(s[idx] if s is not None else None for s in dstate)
-                dx, ds0, g = self._run_backward(dout_d, dfinal, caches[k][d])
-                if d == 1:
-                    dx = ops.flip(dx, axis=0)
+                dx, ds0, g = run_direction(dout_d, dfinal, k, d)
+                dx = dx if d == 0 else reverse(dx)
                 dinp = dx if dinp is None else dinp + dx
                 for j in range(n_state):
                     dstate0[j][idx] = ds0[j]
                 grads.update({f"{name}_l{k}{suffix}": v for name, v in g.items()})
             dout = dinp
         self.grads = {name: grads[name] for name in self.params}
-        dx = dout
-        if batch_first:
-            dx = dx.transpose(0, 1) if ops.name == "torch" else dx.transpose(1, 0, 2)
-        dstate0 = tuple(ops.stack(s, axis=0) for s in dstate0)
-        return dx, (dstate0 if self.has_cell else dstate0[0])
+        return dout, dstate0
 
     # -- padded batches (lengths) ---------------------------------------------------------
     def _forward_padded(self, x, state, lengths):
         ops = namespace(x)
-        if self.batch_first:
-            x = x.transpose(0, 1) if ops.name == "torch" else x.transpose(1, 0, 2)
+        x = _swap_tn(x) if self.batch_first else x
         T, N = x.shape[0], x.shape[1]
         lengths = _check_lengths(lengths, N, T)
         order = np.argsort(-lengths, kind="stable")  # longest first, as in a PackedSequence
@@ -214,36 +244,18 @@ class _Recurrent(Module):
         cols = np.broadcast_to(np.arange(N), (T, N))
         order_i, unorder_i = _index(order, x), _index(unorder, x)
         rev_i, cols_i = _index(rev, x), _index(cols, x)
-        n_state = 2 if self.has_cell else 1
-        L = self.num_layers * self.num_directions
-        if state is None:
-            zero = ops.zeros((L, N, self.hidden_size), like=x)
-            state = (zero,) * n_state
-        elif not self.has_cell:
-            state = (state,)
-        state = tuple(s[:, order_i] for s in state)  # sorted batch
-        inp = x[:, order_i]  # (T, N, D) sorted batch
-        caches, finals = [], [[] for _ in range(n_state)]
-        for k in range(self.num_layers):
-            outs, layer_caches = [], []
-            for d, suffix in enumerate(self._suffixes()):
-                idx = k * self.num_directions + d
-                seq = inp if d == 0 else inp[rev_i, cols_i]
-                out, final, seg_caches = self._run_segments(
-                    seq, tuple(s[idx] for s in state), self._weights(k, suffix), plan
-                )
-                outs.append(out if d == 0 else out[rev_i, cols_i])  # padding stays at 0
-                layer_caches.append(seg_caches)
-                for j in range(n_state):
-                    finals[j].append(final[j])
-            inp = outs[0] if len(outs) == 1 else ops.concat(outs, axis=-1)  # (T, N, dirs*H)
-            caches.append(layer_caches)
+        state = tuple(s[:, order_i] for s in self._initial_state(state, N, like=x))  # sorted
+        out, finals, caches = self._forward_stack(
+            x[:, order_i],  # (T, N, D) sorted batch
+            state,
+            lambda a: a[rev_i, cols_i],  # padding stays in place (and at 0)
+            lambda seq, s0, weights: self._run_segments(seq, s0, weights, plan),
+        )
         self._cache = _PaddedCache(
             caches, self.batch_first, plan, order_i, unorder_i, rev_i, cols_i, tuple(x.shape)
         )
-        out = inp[:, unorder_i]
-        if self.batch_first:
-            out = out.transpose(0, 1) if ops.name == "torch" else out.transpose(1, 0, 2)
+        out = out[:, unorder_i]
+        out = _swap_tn(out) if self.batch_first else out
         final_state = tuple(ops.stack(f, axis=0)[:, unorder_i] for f in finals)
         return out, (final_state if self.has_cell else final_state[0])
 
@@ -298,42 +310,22 @@ class _Recurrent(Module):
         H, dirs = self.hidden_size, self.num_directions
         rev_i, cols_i, order_i = cache.rev, cache.cols, cache.order
         T, N, D = cache.x_shape
-        n_state = 2 if self.has_cell else 1
         if dout is not None:
-            if cache.batch_first:
-                dout = dout.transpose(0, 1) if ops.name == "torch" else dout.transpose(1, 0, 2)
-            dout = dout[:, order_i]
+            dout = (_swap_tn(dout) if cache.batch_first else dout)[:, order_i]
         if dstate is not None and not self.has_cell:
             dstate = (dstate,)
         if dstate is not None:
             dstate = tuple(s[:, order_i] if s is not None else None for s in dstate)
-        grads, dstate0 = {}, [[None] * (self.num_layers * dirs) for _ in range(n_state)]
-        for k in range(self.num_layers - 1, -1, -1):
-            dinp = None
-            D_k = D if k == 0 else H * dirs
-            for d, suffix in enumerate(self._suffixes()):
-                idx = k * dirs + d
-                dout_d = None
-                if dout is not None:
-                    dout_d = dout[..., d * H : (d + 1) * H]
-                    dout_d = dout_d if d == 0 else dout_d[rev_i, cols_i]
-                dfinal = (None,) * n_state
-                if dstate is not None:
-                    dfinal = tuple(s[idx] if s is not None else None for s in dstate)
-                dx, ds0, g = self._backward_segments(
-                    dout_d, dfinal, cache.caches[k][d], cache.plan, (T, N, D_k)
-                )
-                if d == 1:
-                    dx = dx[rev_i, cols_i]
-                dinp = dx if dinp is None else dinp + dx
-                for j in range(n_state):
-                    dstate0[j][idx] = ds0[j]
-                grads.update({f"{name}_l{k}{suffix}": v for name, v in g.items()})
-            dout = dinp
-        self.grads = {name: grads[name] for name in self.params}
-        dx = dout[:, cache.unorder]
-        if cache.batch_first:
-            dx = dx.transpose(0, 1) if ops.name == "torch" else dx.transpose(1, 0, 2)
+        dx, dstate0 = self._backward_stack(
+            dout,
+            dstate,
+            lambda a: a[rev_i, cols_i],
+            lambda dout_d, dfinal, k, d: self._backward_segments(
+                dout_d, dfinal, cache.caches[k][d], cache.plan, (T, N, D if k == 0 else H * dirs)
+            ),
+        )
+        dx = dx[:, cache.unorder]
+        dx = _swap_tn(dx) if cache.batch_first else dx
         dstate0 = tuple(ops.stack(s, axis=0)[:, cache.unorder] for s in dstate0)
         return dx, (dstate0 if self.has_cell else dstate0[0])
 
@@ -347,6 +339,11 @@ class _PaddedCache(NamedTuple):
     rev: object  # (T, N) time index of each sequence reversed within its length
     cols: object  # (T, N) batch index paired with rev
     x_shape: tuple  # (T, N, D) time-major
+
+
+def _swap_tn(a):
+    """(T, N, ...) <-> (N, T, ...): a view, for numpy arrays and torch tensors alike."""
+    return a.transpose(0, 1) if is_torch(a) else a.transpose(1, 0, 2)
 
 
 def _check_lengths(lengths, N, T) -> np.ndarray:
