@@ -54,9 +54,9 @@ class RunResult:
     fatal: str | None = None
 
 
-def _works(cmd):
+def _works(cmd, timeout=30, **kw):
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=30).returncode == 0
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, **kw).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -91,17 +91,24 @@ def _setpriv(uid):
 @functools.cache
 def separate_uid():
     """True when each sandbox runs as its own unprivileged uid: the grader is root, ``setpriv``
-    exists and that uid can start Python (``AUTOGRADER_SAME_UID=1`` turns it off, for tests)."""
+    exists and that uid can start Python where the sandbox starts it (``AUTOGRADER_SAME_UID=1``
+    turns it off, for tests). Under bubblewrap the probe runs inside it: there every folder
+    above the Python installation and the packages is a world-readable one that bubblewrap
+    made, so a course kept in a private home (``/root``, a 0700 checkout) still gets its uid."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         return False
     if os.environ.get("AUTOGRADER_SAME_UID") == "1":
         return False
-    probe = _setpriv(60998) + [sys.executable, "-c", "import numpy, IPython, autograder.student"]
-    try:
-        return subprocess.run(probe, env=_sandbox_env(str(package_root()), "/"), cwd="/",
-                              capture_output=True, timeout=60).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+    check = [sys.executable, "-c", "import numpy, IPython, autograder.student"]
+    if isolation() == "bwrap":
+        probe = tempfile.mkdtemp(prefix="autograder-probe-")
+        os.chown(probe, 60998, 60998)
+        try:
+            return _works(_bwrap_command(probe, 60998, setuid=True) + check, timeout=60)
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+    env = _sandbox_env(str(package_root()), "/")
+    return _works(_setpriv(60998) + check, env=env, cwd="/", timeout=60)
 
 
 @functools.cache
@@ -116,7 +123,8 @@ def isolation():
     if shutil.which("bwrap") and forced != "unshare":
         probe = tempfile.mkdtemp(prefix="autograder-probe-")
         try:
-            if _works(_bwrap_command(probe, 60999) + [sys.executable, "-c", "import numpy"]):
+            cmd = _bwrap_command(probe, 60999, setuid=False)
+            if _works(cmd + [sys.executable, "-c", "import numpy"]):
                 return "bwrap"
         finally:
             shutil.rmtree(probe, ignore_errors=True)
@@ -161,7 +169,9 @@ def _python_roots():
     return sorted({Path(os.path.realpath(r)) for r in roots} | set(roots))
 
 
-def _bwrap_command(workdir, uid):
+def _bwrap_command(workdir, uid, setuid=None):
+    """bubblewrap's command line for a sandbox on ``workdir``; ``setuid`` (default: whether
+    :func:`separate_uid`) drops to ``uid`` inside it."""
     args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--clearenv",
             # /tmp first: a later tmpfs would hide binds below it (a venv in a /tmp checkout)
@@ -198,7 +208,7 @@ def _bwrap_command(workdir, uid):
     args += ["--dev", "/dev", "--proc", "/proc"]
     for key, value in _sandbox_env("/opt/autograder-pkgs", "/sandbox").items():
         args += ["--setenv", key, value]
-    if separate_uid():
+    if separate_uid() if setuid is None else setuid:
         args += ["--cap-add", "CAP_SETUID,CAP_SETGID", "--", *_setpriv(uid)]
     else:
         args += ["--"]

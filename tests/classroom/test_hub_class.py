@@ -136,28 +136,35 @@ def _free_base_port():
 
 
 def _reachable_python(base):
-    """Command prefix that lets every account run this Python, or [] when they already can.
+    """Command prefix that lets every account run this Python and read this checkout, or []
+    when they already can.
 
-    A Python installed in a private home (pyenv in /root, say) cannot be run by the class's
-    accounts. The test then runs the hub in a private mount namespace in which that home is an
-    empty world-readable folder showing only the Python installation: nothing changes outside.
+    A Python installed in a private home (pyenv in /root, say), or a checkout in a private
+    folder (a 0700 temporary directory), cannot be reached by the class's accounts. The test
+    then runs the hub in a private mount namespace in which each such folder is an empty
+    world-readable one showing only what the class needs: nothing changes outside.
     """
     exe = Path(os.path.realpath(sys.executable))
-    for path in (ROOT, *ROOT.parents):
-        if not path.stat().st_mode & 0o001:
-            _cannot_run(f"{ROOT} não é acessível às contas da turma")
-    closed = [p for p in exe.parents if not p.stat().st_mode & 0o001]
-    if not closed:
+    shown = {}  # closed folder -> the children of it that the accounts need
+    for target in (exe, ROOT):
+        closed = [p for p in target.parents if not p.stat().st_mode & 0o001]
+        if len(closed) > 1:
+            _cannot_run(f"{target} está em pastas privadas aninhadas: {closed}")
+        for hidden in closed:
+            shown.setdefault(hidden, set()).add(hidden / target.relative_to(hidden).parts[0])
+    if not shown:
         return []
-    require_tool("unshare", "mostrar às contas da turma o Python instalado em pasta privada")
-    if len(closed) > 1:
-        _cannot_run(f"o Python em {exe} não é acessível às contas da turma")
-    hidden = closed[0]
-    keep, spare = hidden / exe.relative_to(hidden).parts[0], base / "python"
-    spare.mkdir()
-    k, h, t = (shlex.quote(str(x)) for x in (keep, hidden, spare))
-    script = (f"mount --rbind {k} {t} && mount -t tmpfs -o mode=0755 tmpfs {h} && mkdir -p {k}"
-              f' && mount --rbind {t} {k} && umount -l {t} && exec "$@"')
+    if any(a in b.parents for a in shown for b in shown):
+        _cannot_run(f"pastas privadas aninhadas: {sorted(shown)}")
+    require_tool("unshare", "mostrar às contas da turma o Python e o curso em pastas privadas")
+    steps, spares = [], base / "mostrar"
+    for h, (hidden, keep) in enumerate(shown.items()):
+        pairs = [(shlex.quote(str(k)), shlex.quote(str(spares / f"{h}-{i}")))
+                 for i, k in enumerate(sorted(keep))]
+        steps += [f"mkdir -p {t} && mount --rbind {k} {t}" for k, t in pairs]
+        steps.append(f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(str(hidden))}")
+        steps += [f"mkdir -p {k} && mount --rbind {t} {k} && umount -l {t}" for k, t in pairs]
+    script = " && ".join(steps) + ' && exec "$@"'
     return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh"]
 
 
