@@ -1,4 +1,4 @@
-"""Figures for the chapters: loss curves, gradient norm per time step, gate activations and
+"""Curves and heatmaps: loss curves, gradient norm per time step, gate activations and
 attention heatmaps. matplotlib is imported inside each function (``import rnnlib`` stays fast).
 
 Every function returns the matplotlib ``Figure``; pass ``ax`` to draw into an existing axes.
@@ -9,25 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import is_torch
+from ._base import _axes, _np
 
 __all__ = ["plot_history", "plot_grad_norms", "plot_gates", "plot_attention"]
-
-
-def _np(a) -> np.ndarray:
-    if is_torch(a):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a, dtype=np.float64)
-
-
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig = ax.figure
-    return fig, ax
 
 
 def plot_history(history, ax=None, log_scale: bool = False, title: str | None = None):

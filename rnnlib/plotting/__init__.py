@@ -1,0 +1,12 @@
+"""Figures for the chapters, drawn by code from the model's own tensors.
+
+One module per kind of figure (matplotlib is imported inside each function, so ``import
+rnnlib`` stays fast); every function returns the matplotlib ``Figure`` and draws into ``ax``
+when one is passed. Arrays may be numpy arrays or torch tensors; labels are in Portuguese.
+
+- :mod:`.curves`: loss curves, gradient norm per time step, gate heatmaps, attention heatmaps.
+"""
+
+from .curves import plot_attention, plot_gates, plot_grad_norms, plot_history
+
+__all__ = ["plot_history", "plot_grad_norms", "plot_gates", "plot_attention"]
