@@ -92,8 +92,16 @@ def execute_source(source_path, cache_dir=CACHE, timeout=600):
 
 def _static_outputs(outputs):
     """Outputs a static page can show: widgets (progress bars) are dropped; their text form
-    is the widget's first state ("0%"), not its last."""
-    return [out for out in outputs if WIDGET_VIEW not in (out.get("data") or {})]
+    is the widget's first state ("0%"), not its last. A widget output that also carries a
+    still image (``rnnlib.plotting.interactive``) keeps the image."""
+    kept = []
+    for out in outputs:
+        data = out.get("data") or {}
+        if WIDGET_VIEW not in data:
+            kept.append(out)
+        elif "image/png" in data:
+            kept.append({**out, "data": {k: v for k, v in data.items() if k != WIDGET_VIEW}})
+    return kept
 
 
 def site_notebook(source_nb, executed_nb, release_nb):

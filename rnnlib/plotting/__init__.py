@@ -5,8 +5,13 @@ rnnlib`` stays fast); every function returns the matplotlib ``Figure`` and draws
 when one is passed. Arrays may be numpy arrays or torch tensors; labels are in Portuguese.
 
 - :mod:`.curves`: loss curves, gradient norm per time step, gate heatmaps, attention heatmaps.
+- :mod:`.mlp`: the computational graph of a small MLP (neurons and weighted edges).
+- :mod:`.widgets`: figures with controls that degrade to a still figure without widgets.
 """
 
 from .curves import plot_attention, plot_gates, plot_grad_norms, plot_history
+from .mlp import plot_mlp
+from .widgets import interactive
 
-__all__ = ["plot_history", "plot_grad_norms", "plot_gates", "plot_attention"]
+__all__ = ["plot_history", "plot_grad_norms", "plot_gates", "plot_attention", "plot_mlp",
+           "interactive"]

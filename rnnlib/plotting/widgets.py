@@ -1,0 +1,40 @@
+"""Figures with controls (ipywidgets) that still show a figure where widgets cannot run."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+__all__ = ["interactive", "WIDGET_VIEW"]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def interactive(draw, **controls):
+    """Controls that redraw ``draw(**values)``, a function returning a matplotlib ``Figure``.
+
+    ``controls``: what :func:`ipywidgets.interactive` accepts (a widget, a ``(min, max, step)``
+    tuple, a list of choices), one per argument of ``draw``. The figure is drawn for the
+    controls' initial values and again whenever one moves. The output shown carries two forms
+    of it: the live widget (a Jupyter with ipywidgets) and a PNG of the initial figure, which
+    pages without widgets (the static site, nbconvert) show instead.
+
+    Returns the ``ipywidgets.interactive`` box: ``box.kwargs_widgets`` are the controls and
+    ``box.result`` is the last figure drawn."""
+    import ipywidgets
+    from IPython.display import display
+
+    box = ipywidgets.interactive(draw, **controls)
+    if box.result is None:
+        raise ValueError("draw: expected it to return a matplotlib Figure, got None "
+                         "(or it raised; see the log)")
+    display({WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": box.model_id},
+             "image/png": _png(box.result),
+             "text/plain": f"figura interativa ({', '.join(controls)})"}, raw=True)
+    return box

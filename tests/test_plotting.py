@@ -1,0 +1,84 @@
+"""rnnlib.plotting's diagrams (drawn from a model's own tensors) and figures with controls.
+
+Each diagram is checked for drawing without error and for reflecting the values it was given:
+line widths and colours of the edges, colours of the neurons or gates."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
+
+from autograder.website import _static_outputs  # noqa: E402
+from rnnlib import plotting  # noqa: E402
+from rnnlib.plotting.mlp import MAX_WIDTH, MIN_WIDTH  # noqa: E402
+from rnnlib.plotting.widgets import WIDGET_VIEW  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_mlp_edges_and_neurons_reflect_the_tensors():
+    rng = np.random.default_rng(0)
+    W1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((2, 4))
+    acts = [rng.standard_normal(3), np.tanh(rng.standard_normal(4)), rng.standard_normal(2)]
+    fig = plotting.plot_mlp([W1, W2], activations=acts, op_names=["tanh", "linear"])
+    ax = fig.axes[0]
+    edges = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(edges) == 2
+    for coll, W in zip(edges, (W1, W2), strict=True):
+        widths = np.asarray(coll.get_linewidths())
+        assert widths.shape == (W.size,)
+        expect = MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * np.abs(W.ravel()) / np.abs(W).max()
+        np.testing.assert_allclose(widths, expect)
+        red = coll.get_colors()[:, 0] > coll.get_colors()[:, 2]
+        np.testing.assert_array_equal(red, W.ravel() >= 0)  # red positive, blue negative
+    nodes = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [len(n.get_offsets()) for n in nodes] == [3, 4, 2]
+    top = max(np.abs(a).max() for a in acts)
+    for coll, a in zip(nodes, acts, strict=True):
+        np.testing.assert_allclose(coll.get_facecolors(),
+                                   plt.get_cmap("coolwarm")(0.5 + 0.5 * a / top))
+    # the largest activation is the reddest neuron
+    h = nodes[1].get_facecolors()
+    assert np.argmax(h[:, 0] - h[:, 2]) == np.argmax(acts[1])
+
+
+def test_mlp_rejects_shapes_that_do_not_chain():
+    with pytest.raises(ValueError, match=r"weights\[1\].*must read the 4 outputs"):
+        plotting.plot_mlp([np.ones((4, 3)), np.ones((2, 5))])
+    with pytest.raises(ValueError, match="activations: expected vectors of sizes"):
+        plotting.plot_mlp([np.ones((4, 3))], activations=[np.ones(3), np.ones(5)])
+
+
+def test_interactive_redraws_when_a_control_moves(capsys):
+    def draw(scale):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, scale])
+        return fig
+
+    box = plotting.interactive(draw, scale=(0.5, 4.0, 0.5))
+    first = box.result.axes[0].lines[0].get_ydata()[1]
+    (slider,) = box.kwargs_widgets
+    slider.value = 3.0
+    assert box.result.axes[0].lines[0].get_ydata()[1] == 3.0 != first
+    with pytest.raises(ValueError, match="expected it to return a matplotlib Figure"):
+        plotting.interactive(lambda scale: None, scale=(0.5, 4.0, 0.5))
+
+
+def test_widget_output_degrades_to_its_image_on_the_static_site():
+    outputs = [
+        {"output_type": "display_data", "data": {WIDGET_VIEW: {}, "text/plain": "0%"}},
+        {"output_type": "display_data",
+         "data": {WIDGET_VIEW: {}, "image/png": "iVBOR", "text/plain": "figura"}},
+        {"output_type": "stream", "name": "stdout", "text": "ok"},
+    ]
+    kept = _static_outputs(outputs)
+    assert [o.get("data", {}).get("image/png") for o in kept] == ["iVBOR", None]
+    assert all(WIDGET_VIEW not in o.get("data", {}) for o in kept)
