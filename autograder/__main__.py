@@ -8,7 +8,7 @@ from .nbgrader_config import OUT, REPO
 
 
 def _limits(args):
-    from .sandbox import Limits
+    from .confine import Limits
 
     limits = Limits()
     if getattr(args, "cell_timeout", None):
@@ -106,7 +106,7 @@ def main(argv=None):
     try:
         return args.func(args)
     except Exception as exc:
-        from .batch import BatchLocked
+        from .files import BatchLocked
 
         code = 3 if isinstance(exc, BatchLocked) else 2
         print(f"erro: {exc}", file=sys.stderr)

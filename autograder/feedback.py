@@ -8,28 +8,8 @@ import html
 import json
 from pathlib import Path
 
-from .batch import safe_name, write_atomic
-
-STATUS_PT = {
-    "passed": "correto",
-    "failed": "incorreto",
-    "timeout": "tempo esgotado",
-    "crash": "o processo caiu nesta célula",
-    "not_run": "não executado",
-    "forbidden": "sem crédito: usa a implementação de referência",
-}
-REASON_PT = {
-    "timeout": "tempo esgotado",
-    "crash": "execução interrompida (queda do processo)",
-    "tampering": "construções suspeitas no código",
-    "invalid notebook": "caderno inválido",
-    "missing cells": "células de resposta ausentes",
-    "duplicated cells": "células duplicadas",
-    "forbidden reference": "uso da implementação de referência",
-    "too large": "caderno grande demais",
-    "missing notebook": "caderno não entregue",
-    "internal error": "erro interno do corretor",
-}
+from . import status as st
+from .files import safe_name, write_atomic
 
 
 def render(record):
@@ -40,7 +20,7 @@ def render(record):
     for cell in res["cells"]:
         label = (f"Pergunta {cell['exercise']}" if cell["quiz"]
                  else f"Exercício {cell['exercise']} ({cell['grade_id']})")
-        status = STATUS_PT.get(cell["status"], cell["status"])
+        status = st.cell_label(cell["status"], cell.get("detail"))
         if cell["quiz"] and cell["status"] == "failed":
             status = "resposta incorreta"
         hints = "".join(f"<li><code>{esc(n)}</code>: {esc(d) or 'falhou'}</li>"
@@ -57,7 +37,7 @@ def render(record):
         total = f"{res['score']:g} de {res['max_score']:g} pontos"
     review = ""
     if res["status"] != "ok":
-        reasons = ", ".join(REASON_PT.get(r, r) for r in res["reasons"])
+        reasons = st.reasons_label(res["reasons"])
         review = f"<p class='review'>Esta entrega será revista pelo professor: {esc(reasons)}.</p>"
     notes = "".join(f"<li>{esc(n)}</li>" for n in res["notes"])
     return f"""<!DOCTYPE html>

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from . import notebook as nbmod
-from .sandbox import _load_captures, package_root, run_cells
+from . import status as st
+from .confine import package_root
+from .sandbox import _load_captures, run_cells
 
 MAX_NOTEBOOK_BYTES = 20 << 20
 _CODE_FILES = ("student.py", "_runner.py", "notebook.py", "sandbox.py")
-CANNOT_GRADE = {"invalid notebook", "too large", "missing notebook", "internal error"}
+CANNOT_GRADE = st.CANNOT_GRADE
 
 
 class SourceNotebookError(Exception):
@@ -33,8 +35,9 @@ class CellGrade:
     quiz: bool
     points: float
     max_points: float
-    status: str  # passed|failed|timeout|crash|not_run|forbidden
+    status: str  # a cell status of ``status`` (passed, failed, unanswered, forbidden...)
     failed_hints: list = field(default_factory=list)  # [(visible check name, dica)]
+    detail: list = field(default_factory=list)  # forbidden: the names the exercise used
 
 
 @dataclass
@@ -43,7 +46,7 @@ class GradeResult:
     cells: list = field(default_factory=list)
     score: float | None = 0.0
     max_score: float = 0.0
-    status: str = "ok"
+    status: str = st.OK
     reasons: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     answer_errors: dict = field(default_factory=dict)  # answer grade_id -> exception name
@@ -147,11 +150,11 @@ def _add_reason(result, reason):
 
 
 def _empty_result(cells, chapter, reason, note):
-    result = GradeResult(chapter=chapter, score=None, status="needs_review")
+    result = GradeResult(chapter=chapter, score=None, status=st.NEEDS_REVIEW)
     for c in cells:
         if c["kind"] == "test":
             result.cells.append(CellGrade(c["grade_id"], c["exercise"], c["quiz"], 0.0,
-                                          c["points"], "not_run"))
+                                          c["points"], st.NOT_RUN))
             result.max_score += c["points"]
     result.reasons.append(reason)
     result.notes.append(note)
@@ -166,39 +169,40 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
     ref = reference(source_nb_path, limits, cache_dir)
     path = Path(submission_nb_path)
     if not path.is_file():
-        return _empty_result(cells, chapter, "missing notebook", "caderno não encontrado")
+        return _empty_result(cells, chapter, st.R_MISSING, "caderno não encontrado")
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        return _empty_result(cells, chapter, "too large",
+        return _empty_result(cells, chapter, st.R_TOO_LARGE,
                              f"caderno maior que {MAX_NOTEBOOK_BYTES >> 20} MB")
     try:
         student_nb = nbmod.load_json_notebook(path.read_bytes())
     except nbmod.InvalidNotebook as exc:
-        return _empty_result(cells, chapter, "invalid notebook", str(exc))
+        return _empty_result(cells, chapter, st.R_INVALID, str(exc))
     run, answers, reasons, notes = nbmod.rebuild(cells, student_nb)
     result = GradeResult(chapter=chapter, notes=notes)
     for reason in reasons:
         _add_reason(result, reason)
     disqualified, tricky = nbmod.forbidden_uses(cells, answers)
     if tricky:
-        _add_reason(result, "tampering")
+        _add_reason(result, st.R_TAMPERING)
         for gid, tricks in tricky.items():
             result.notes.append(f"construções suspeitas em {gid}: {', '.join(tricks)}")
     if disqualified:
-        _add_reason(result, "forbidden reference")
+        _add_reason(result, st.R_FORBIDDEN)
         for gid, why in disqualified.items():
             result.notes.append(f"exercício {gid} sem crédito: {why}")
     outcome = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent, uid=uid)
     result.isolation, result.seconds = outcome.isolation, outcome.seconds
     if outcome.fatal:
-        return _empty_result(cells, chapter, "internal error", outcome.fatal)
+        return _empty_result(cells, chapter, st.R_INTERNAL, outcome.fatal)
     for k, status in outcome.statuses.items():
         if status in ("timeout", "crash"):
             _add_reason(result, status)
             result.notes.append(f"{status} na célula {cells[k]['grade_id'] or k}")
         if status == "error" and cells[k]["kind"] == "answer":
             result.answer_errors[cells[k]["grade_id"]] = outcome.errors[k][0]
-    if any(s == "not_run" for s in outcome.statuses.values()) and "timeout" not in result.reasons:
-        _add_reason(result, "crash")
+    if any(s == "not_run" for s in outcome.statuses.values()) and st.R_TIMEOUT not in \
+            result.reasons:
+        _add_reason(result, st.R_CRASH)
     for c in cells:
         if c["kind"] != "test":
             continue
@@ -210,17 +214,31 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
         if status in ("timeout", "crash", "not_run"):
             cell_status = status
         elif c["exercise"] in disqualified:
-            cell_status = "forbidden"
+            cell_status = st.FORBIDDEN
+        elif not failed:
+            cell_status = st.PASSED
+        elif _unanswered(c, outcome, ref_rec):
+            cell_status = st.UNANSWERED
         else:
-            cell_status = "failed" if failed else "passed"
+            cell_status = st.FAILED
         hints = [(n, str(ref_rec.get("d:" + n, ""))) for n in failed if n in visible]
-        points = c["points"] if cell_status == "passed" else 0.0
+        points = c["points"] if cell_status == st.PASSED else 0.0
         result.cells.append(CellGrade(c["grade_id"], c["exercise"], c["quiz"], points,
                                       c["points"], cell_status, hints))
     result.score = sum(c.points for c in result.cells)
     result.max_score = sum(c.max_points for c in result.cells)
-    result.status = "needs_review" if result.reasons else "ok"
+    result.status = st.NEEDS_REVIEW if result.reasons else st.OK
     return result
+
+
+def _unanswered(cell, outcome, ref_rec):
+    """Whether a failed test cell failed because its answer is still the release's stub: the
+    test stopped on ``NotImplementedError`` (the stub's), or a quiz recorded no answer."""
+    error = outcome.errors.get(cell["index"])
+    if error and error[0] == "NotImplementedError":
+        return True
+    return cell["quiz"] and not any(k.startswith("q:") for k in outcome.captures.get(
+        cell["index"], {})) and any(k.startswith("q:") for k in ref_rec)
 
 
 def substitute_answer(source_nb_path, grade_id, new_source, out_path):

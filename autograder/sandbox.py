@@ -1,26 +1,18 @@
 """Run notebook cells in a sandbox, with time limits and restarts after a kill or a crash.
 
-Isolation, best first: bubblewrap (only the Python installation, a private copy of the
-``rnnlib`` and ``autograder`` packages and a fresh work dir are visible; no network; separate PID
-namespace), else ``unshare -n``, else nothing. When the grader runs as root, every level also
-runs the student's code as its own unprivileged uid (``setpriv``), so it cannot write the course,
-the gradebook or the packages. Resource limits (memory, processes, file size, CPU time) are
-always set with ``setrlimit``. The runner reports through a pipe (see ``_runner``): a cell that
-runs past its time limit is killed, a crash (``os._exit``, segfault) is noticed, and the notebook
-is run again from the start with that cell left out, so the credit before and after it is kept.
+The execution protocol: the runner (``_runner``) reports through a pipe; a cell that runs past
+its time limit is killed, a crash (``os._exit``, segfault) is noticed, and the notebook is run
+again from the start with that cell left out, so the credit before and after it is kept. Where
+the sandbox runs and what it may see is ``confine``'s business.
 """
 
-import atexit
-import functools
 import io
 import json
 import os
-import resource
 import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,20 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
-SANDBOX_PACKAGES = [PACKAGE_DIR, PROJECT_DIR / "rnnlib"]
+from .confine import (
+    Limits,
+    command,
+    describe_isolation,
+    limit_resources,
+    separate_uid,
+    sweep,
+    user_process_count,
+)
+
 MAX_CAPTURE_BYTES = 256 << 20
-
-
-@dataclass
-class Limits:
-    cell_timeout: float = 30.0
-    notebook_timeout: float = 300.0
-    memory_bytes: int = 4 << 30
-    max_processes: int = 64
-    max_file_bytes: int = 64 << 20
-    max_restarts: int = 4
 
 
 @dataclass
@@ -52,218 +41,6 @@ class RunResult:
     isolation: str = ""
     seconds: float = 0.0
     fatal: str | None = None
-
-
-def _works(cmd, timeout=30, **kw):
-    try:
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, **kw).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-@functools.cache
-def package_root():
-    """A private copy of the packages the sandbox imports, made once per grader process.
-
-    Sandboxes import from it, never from the working tree: a submission that manages to write
-    it changes no original, and the batch restores it from its trusted copy (``guard``).
-    """
-    tmp = Path(tempfile.gettempdir())
-    for stale in [*tmp.glob("autograder-pkgs-*-*"), *tmp.glob("autograder-run-*-*")]:
-        pid = stale.name.split("-")[2]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():  # left by a killed grader
-            shutil.rmtree(stale, ignore_errors=True)
-    root = Path(tempfile.mkdtemp(prefix=f"autograder-pkgs-{os.getpid()}-"))
-    for pkg in SANDBOX_PACKAGES:
-        if pkg.is_dir():
-            shutil.copytree(pkg, root / pkg.name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    root.chmod(0o755)  # readable by the sandbox's uid, writable only by the grader
-    creator = os.getpid()
-    atexit.register(lambda: os.getpid() == creator and shutil.rmtree(root, ignore_errors=True))
-    return root
-
-
-def _setpriv(uid):
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
-
-
-@functools.cache
-def separate_uid():
-    """True when each sandbox runs as its own unprivileged uid: the grader is root, ``setpriv``
-    exists and that uid can start Python where the sandbox starts it (``AUTOGRADER_SAME_UID=1``
-    turns it off, for tests). Under bubblewrap the probe runs inside it: there every folder
-    above the Python installation and the packages is a world-readable one that bubblewrap
-    made, so a course kept in a private home (``/root``, a 0700 checkout) still gets its uid."""
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
-        return False
-    if os.environ.get("AUTOGRADER_SAME_UID") == "1":
-        return False
-    check = [sys.executable, "-c", "import numpy, IPython, autograder.student"]
-    if isolation() == "bwrap":
-        probe = tempfile.mkdtemp(prefix="autograder-probe-")
-        os.chown(probe, 60998, 60998)
-        try:
-            return _works(_bwrap_command(probe, 60998, setuid=True) + check, timeout=60)
-        finally:
-            shutil.rmtree(probe, ignore_errors=True)
-    env = _sandbox_env(str(package_root()), "/")
-    return _works(_setpriv(60998) + check, env=env, cwd="/", timeout=60)
-
-
-@functools.cache
-def isolation():
-    """Name of the best isolation that works here: 'bwrap', 'unshare' or 'none'.
-
-    ``AUTOGRADER_ISOLATION`` (one of those names) forces a weaker level, to test the fallbacks.
-    """
-    forced = os.environ.get("AUTOGRADER_ISOLATION")
-    if forced == "none":
-        return "none"
-    if shutil.which("bwrap") and forced != "unshare":
-        probe = tempfile.mkdtemp(prefix="autograder-probe-")
-        try:
-            cmd = _bwrap_command(probe, 60999, setuid=False)
-            if _works(cmd + [sys.executable, "-c", "import numpy"]):
-                return "bwrap"
-        finally:
-            shutil.rmtree(probe, ignore_errors=True)
-    if shutil.which("unshare") and _works(_unshare_prefix() + ["true"]):
-        return "unshare"
-    return "none"
-
-
-def source_protected():
-    """Whether student code is unable to write the course and the packages it imports."""
-    return isolation() == "bwrap" or separate_uid()
-
-
-def describe_isolation():
-    """Short description of the isolation in use (printed and stored with every grade)."""
-    parts = {"bwrap": ["bwrap"], "unshare": ["unshare-net"], "none": []}[isolation()]
-    parts += (["setpriv"] if separate_uid() else []) + ["rlimit"]
-    text = "+".join(parts)
-    if os.geteuid() == 0 and not separate_uid():
-        text += " (sem limite de processos: root)"
-    if not source_protected():
-        text += " (curso gravável: conferido e restaurado a cada entrega)"
-    return text
-
-
-def _unshare_prefix():
-    """New network and PID namespaces: when the runner ends, every process it left ends too."""
-    user = [] if os.geteuid() == 0 else ["-r"]
-    return ["unshare", *user, "-n", "-p", "--kill-child", "--mount-proc"]
-
-
-def _sweep(uid):
-    """Kill whatever the sandbox's uid left running (level 'none' has no PID namespace)."""
-    if isolation() == "none" and separate_uid():
-        kill = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass"
-        subprocess.run(_setpriv(uid) + [sys.executable, "-S", "-c", kill], cwd="/",
-                       capture_output=True, timeout=30, check=False)
-
-
-def _python_roots():
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parents[1]}
-    return sorted({Path(os.path.realpath(r)) for r in roots} | set(roots))
-
-
-def _bwrap_command(workdir, uid, setuid=None):
-    """bubblewrap's command line for a sandbox on ``workdir``; ``setuid`` (default: whether
-    :func:`separate_uid`) drops to ``uid`` inside it."""
-    args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
-            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--clearenv",
-            # /tmp first: a later tmpfs would hide binds below it (a venv in a /tmp checkout)
-            "--tmpfs", "/tmp"]
-    bound = []
-
-    def covered(path):
-        return any(path == b or b in path.parents for b in bound)
-
-    def bind(src, dst):
-        dst = Path(dst)
-        if covered(dst):
-            return
-        for anc in reversed(dst.parents):
-            if anc != Path("/") and not covered(anc) and anc not in made:
-                args.extend(["--perms", "0755", "--dir", str(anc)])
-                made.add(anc)
-        args.extend(["--ro-bind", str(src), str(dst)])
-        bound.append(dst)
-
-    made = set()
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32"):
-        if os.path.islink(top):
-            args.extend(["--symlink", os.readlink(top), top])
-        elif os.path.isdir(top):
-            bind(top, top)
-    for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives"):
-        if os.path.exists(etc):
-            bind(etc, etc)
-    for root in _python_roots():
-        bind(root, root)
-    bind(package_root(), "/opt/autograder-pkgs")
-    args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
-    args += ["--dev", "/dev", "--proc", "/proc"]
-    for key, value in _sandbox_env("/opt/autograder-pkgs", "/sandbox").items():
-        args += ["--setenv", key, value]
-    if separate_uid() if setuid is None else setuid:
-        args += ["--cap-add", "CAP_SETUID,CAP_SETGID", "--", *_setpriv(uid)]
-    else:
-        args += ["--"]
-    return args
-
-
-def _sandbox_env(pythonpath, home):
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": home,
-        "PYTHONPATH": pythonpath,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONNOUSERSITE": "1",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": f"{home}/.matplotlib",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "LANG": "C.UTF-8",
-    }
-
-
-def _user_process_count():
-    uid, count = os.getuid(), 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
-            except OSError:
-                pass
-    return count
-
-
-def _limit_resources(limits, nproc):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes))
-        cpu = int(limits.notebook_timeout) + 10
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
-
-
-def _command(workdir, uid):
-    runner = [sys.executable, "-m", "autograder._runner"]
-    kind = isolation()
-    if kind == "bwrap":
-        return _bwrap_command(workdir, uid) + runner, None
-    env = _sandbox_env(str(package_root()), str(workdir))
-    prefix = _unshare_prefix() if kind == "unshare" else []
-    if separate_uid():
-        prefix += _setpriv(uid)
-    return prefix + runner, env
 
 
 class _Channel:
@@ -333,16 +110,16 @@ def _attempt(workdir, uid, limits, deadline, result, cells, captured):
 
     ``captured`` receives the first capture of each test cell (the payload bytes).
     """
-    cmd, env = _command(workdir, uid)
+    cmd, env = command(workdir, uid)
     nproc = limits.max_processes
     if os.geteuid() != 0:
-        nproc += _user_process_count()
+        nproc += user_process_count()
     known = {c["index"] for c in cells}
     tests = {c["index"] for c in cells if c["kind"] == "test"}
     proc = subprocess.Popen(
         cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=_limit_resources(limits, nproc),
+        preexec_fn=limit_resources(limits, nproc),
     )
     channel = _Channel(proc.stdout)
     current, ready, done = None, False, False
@@ -392,7 +169,7 @@ def _attempt(workdir, uid, limits, deadline, result, cells, captured):
         except ProcessLookupError:
             pass
         proc.wait()
-        _sweep(uid)
+        sweep(uid)
     if done:
         return "done", None
     if current is None and not ready:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import notebook as nbmod
+from . import status as st
 from .grading import grade_notebook
 from .sandbox import run_cells
 
@@ -29,10 +30,11 @@ def self_check(notebook_path, source=None, limits=None):
         for c in result.cells:
             hints = "; ".join(f"{n}: {d}" if d else n for n, d in c.failed_hints)
             lines.append(Line(c.grade_id, c.points, c.max_points, c.status == "passed",
-                              hints or STATUS_MSG.get(c.status, "")))
+                              hints or st.cell_label(c.status, c.detail)))
         if result.status != "ok":
             lines.append(Line("(entrega)", 0, 0, False,
-                              "precisa de revisão: " + ", ".join(result.reasons + result.notes)))
+                              "precisa de revisão: " + "; ".join([st.reasons_label(result.reasons),
+                                                                    *result.notes])))
         return lines, result.isolation
     nb = nbmod.load_json_notebook(Path(notebook_path).read_bytes())
     cells = nbmod.layout(nb)
@@ -56,15 +58,6 @@ def self_check(notebook_path, source=None, limits=None):
             else:
                 message = f"{name}: {msg}" if msg else name
         else:
-            message = STATUS_MSG.get(status, "")
+            message = st.cell_label(status)
         lines.append(Line(c["grade_id"], c["points"] if ok else 0.0, c["points"], ok, message))
     return lines, outcome.isolation
-
-
-STATUS_MSG = {
-    "failed": "resultado diferente do esperado",
-    "timeout": "tempo esgotado (laço infinito?)",
-    "crash": "o processo Python caiu nesta célula",
-    "not_run": "não executado",
-    "forbidden": "usa a implementação de referência que o exercício proíbe",
-}

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from autograder.batch import grade_batch
+from autograder.confine import describe_isolation
 from autograder.grading import reference
 from autograder.release import release
-from autograder.sandbox import describe_isolation
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "tests" / "autograder" / "sample" / "course"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.confine import Limits
 from autograder.release import release
-from autograder.sandbox import Limits
 
 HERE = Path(__file__).parent
 COURSE = HERE / "sample" / "course"
@@ -40,7 +40,7 @@ def source_nb():
 def forced_isolation(monkeypatch):
     """``force(mode, same_uid=False)`` sets AUTOGRADER_ISOLATION (and AUTOGRADER_SAME_UID) for
     one test; the cached probes are dropped then and again at teardown, even if the test fails."""
-    from autograder import sandbox
+    from autograder import confine as sandbox
 
     def clear():
         sandbox.isolation.cache_clear()

@@ -162,7 +162,7 @@ def test_course_edited_during_a_batch(tmp_path, forced_isolation, writable):
     """Someone edits the chapter while a batch runs: where submissions cannot write the course
     (bwrap or a separate uid) the batch warns and keeps the edit; where they can, it is undone
     and the submission graded meanwhile goes to review."""
-    from autograder.sandbox import source_protected
+    from autograder.confine import source_protected
 
     if writable:
         forced_isolation("none", same_uid=True)

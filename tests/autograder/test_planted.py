@@ -16,7 +16,7 @@ from conftest import CHAPTER, COURSE, FAST
 from planted.cases import CASES, SABOTAGE, SOLUTION, build
 from sysdeps import require_tool
 
-from autograder import sandbox
+from autograder import confine as sandbox
 from autograder.batch import grade_batch
 from autograder.grading import MAX_NOTEBOOK_BYTES
 
