@@ -186,3 +186,114 @@ def assert_reference_is_forbidden(source, exercise, code, cache_dir, tmp_path, t
     assert result.status == "needs_review" and "forbidden reference" in result.reasons
     if others_full:
         _assert_others_full(result, own, "referência proibida")
+
+
+# --- what the chapters declare (misconceptions, hints, visible values, quizzes) -------------
+
+def misconceptions(source: Path) -> dict:
+    """Answer grade id -> [(mensagem, codigo)]: the typical mistakes a chapter declares in its
+    answer cells' metadata ("autograder": {"equivocos": [...]}), one source of truth for the
+    test that plants them and for the feedback that names them."""
+    found = {}
+    for cell in cells(source):
+        for mistake in cell.get("metadata", {}).get("autograder", {}).get("equivocos", []):
+            assert re.fullmatch(r"[a-z0-9_]+", mistake["id"]), mistake["id"]
+            assert mistake["mensagem"].strip() and "\n" not in mistake["mensagem"].strip()
+            found.setdefault(_nbgrader(cell)["grade_id"], []).append(
+                (mistake["mensagem"], mistake["codigo"]))
+    for gid, mistakes in found.items():
+        assert len({m for m, _ in mistakes}) == len(mistakes), f"{gid}: mensagens repetidas"
+    return found
+
+
+def _solution_lines(nb_cells) -> set:
+    lines = set()
+    for cell in nb_cells:
+        src = "".join(cell["source"])
+        for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", src, re.S):
+            lines |= {ln.strip() for ln in region.splitlines()
+                      if len(ln.strip()) >= 8 and not ln.strip().startswith("#")}
+    return lines
+
+
+def _literal(node) -> bool:
+    """A literal, or np.array(<literal>)."""
+    import ast
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in ("np.array", "np.asarray"):
+        node = node.args[0]
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        return False
+    return True
+
+
+def check_visible_checks(source: Path, exercises) -> int:
+    """Every visible ``check`` of the given exercises' test cells compares with a literal
+    expected value and gives hints in levels (a list of at least two), none of which contains a
+    line of any solution. Returns how many checks were inspected."""
+    import ast
+    nb_cells = cells(source)
+    solution = _solution_lines(nb_cells)
+    owner, seen = None, 0
+    for cell in nb_cells:
+        meta = _nbgrader(cell)
+        if meta.get("solution"):
+            owner = meta["grade_id"]
+        if not meta.get("grade") or owner not in exercises:
+            continue
+        visible = "".join(cell["source"]).split("### BEGIN HIDDEN TESTS")[0]
+        for node in ast.walk(ast.parse(visible)):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check"):
+                continue
+            seen += 1
+            where = f"{meta['grade_id']}: check({ast.unparse(node.args[0])})"
+            kw = {k.arg: k.value for k in node.keywords}
+            expected = node.args[2] if len(node.args) > 2 else kw.get("expected")
+            assert expected is not None, f"{where} sem valor esperado"
+            assert _literal(expected) or isinstance(expected, ast.Name), (
+                f"{where}: o valor esperado deve ser literal")
+            hints = kw.get("dica")
+            assert isinstance(hints, ast.List) and len(hints.elts) >= 2, f"{where}: dica em níveis"
+            for level in hints.elts:
+                text = ast.literal_eval(level)
+                for line in solution:
+                    assert line not in text, f"{where}: a dica contém o código {line!r}"
+    return seen
+
+
+def quizzes(source: Path) -> list:
+    """(grade id, key, {letter: option text}, explanations) of every quiz of a chapter."""
+    nb_cells, found = cells(source), []
+    for i, cell in enumerate(nb_cells):
+        m = re.search(r'resposta_\w+ = "([a-d])"', "".join(cell["source"]))
+        if not (m and _nbgrader(cell).get("solution")):
+            continue
+        question = next("".join(c["source"]) for c in reversed(nb_cells[:i])
+                        if c["cell_type"] == "markdown")
+        options = dict(re.findall(r"^- \*\*([a-d])\)\*\* *(.*)$", question, re.M))
+        assert sorted(options) == list("abcd"), f"{_nbgrader(cell)['grade_id']}: opções a-d"
+        assert re.match(r"\*\*Pergunta \d+\.\*\*", question), "rótulo: **Pergunta N.**"
+        explanations = cell["metadata"].get("autograder", {}).get("explicacoes", {})
+        found.append((_nbgrader(cell)["grade_id"], m.group(1), options, explanations))
+    return found
+
+
+def key_is_longest(key: str, options: dict) -> bool:
+    """The key is strictly longer than every distractor (the test-taker's cue)."""
+    return all(len(options[key]) > len(text) for letter, text in options.items() if letter != key)
+
+
+def check_quizzes(source: Path):
+    """A chapter's quizzes: an explanation per letter, the key the strictly longest option in
+    at most a third of the questions, and no key letter used more than ceil(n/4) + 1 times."""
+    found = quizzes(source)
+    for gid, _, _, explanations in found:
+        assert sorted(explanations) == list("abcd") and all(
+            e.strip() for e in explanations.values()), f"{gid}: explicação por letra"
+    longest = sum(key_is_longest(key, opts) for _, key, opts, _ in found)
+    assert longest <= len(found) / 3, f"a chave é a opção mais longa em {longest}/{len(found)}"
+    for letter in "abcd":
+        used = sum(key == letter for _, key, _, _ in found)
+        assert used <= -(-len(found) // 4) + 1, f"a letra {letter!r} é a chave {used} vezes"
+    return found
