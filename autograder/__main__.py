@@ -29,6 +29,12 @@ def cmd_release(args):
 def cmd_grade(args):
     from .batch import grade_batch
 
+    if args.roster:
+        from .roster import keep_roster
+
+        students = keep_roster(args.roster, args.out)
+        print(f"lista da turma: {len(students)} alunos (cópia em {Path(args.out) / 'turma.csv'})")
+
     rows = grade_batch(args.submissions, args.course, args.out, workers=args.workers,
                        chapter=args.chapter, limits=_limits(args), wait=args.wait)
     review = [r for r in rows if r["status"] != "ok"]
@@ -36,6 +42,24 @@ def cmd_grade(args):
           f"{len(rows)} linhas, {len(review)} para revisão.")
     for r in review:
         print(f"  revisar: {r['student']} / {r['chapter']}: {r['reason']}")
+    return 0
+
+
+def cmd_report(args):
+    from . import classdata
+    from .report import write_report
+
+    html_path, json_path = write_report(classdata.load(args.out, args.course))
+    print(f"relatório da turma: {html_path} (dados dos gráficos: {json_path})")
+    return 0
+
+
+def cmd_export(args):
+    from . import classdata
+    from .export import write_exports
+
+    moodle, sheet = write_exports(classdata.load(args.out, args.course), scale=args.escala)
+    print(f"notas para o Moodle: {moodle}\nplanilha (pt-BR, ';' e vírgula decimal): {sheet}")
     return 0
 
 
@@ -84,9 +108,22 @@ def parser():
     g.add_argument("--workers", type=int, default=2, help="processos em paralelo")
     g.add_argument("--chapter", help="corrigir só este capítulo")
     g.add_argument("--wait", action="store_true", help="esperar outra correção terminar")
+    g.add_argument("--roster", help="lista da turma (CSV: usuário, nome, e-mail, matrícula)")
     g.add_argument("--cell-timeout", type=float, help="segundos por célula")
     g.add_argument("--notebook-timeout", type=float, help="segundos por caderno")
     g.set_defaults(func=cmd_grade)
+
+    rep = sub.add_parser("report", help="relatório da turma (HTML e JSON)")
+    for opt, kw in common.items():
+        rep.add_argument(opt, **kw)
+    rep.set_defaults(func=cmd_report)
+
+    e = sub.add_parser("export", help="notas para o Moodle e para planilhas")
+    for opt, kw in common.items():
+        e.add_argument(opt, **kw)
+    e.add_argument("--escala", type=float, help="notas de 0 a ESCALA (por exemplo 10) em vez "
+                   "de pontos")
+    e.set_defaults(func=cmd_export)
 
     f = sub.add_parser("feedback", help="gera o retorno em HTML por aluno")
     f.add_argument("--out", **common["--out"])

@@ -38,6 +38,7 @@ class CellGrade:
     status: str  # a cell status of ``status`` (passed, failed, unanswered, forbidden...)
     failed_hints: list = field(default_factory=list)  # [(visible check name, dica)]
     detail: list = field(default_factory=list)  # forbidden: the names the exercise used
+    answer: str | None = None  # quiz cells: the learner's normalized answer (class report)
 
 
 @dataclass
@@ -144,6 +145,14 @@ def compare(ref, got):
     return failed
 
 
+def _quiz_answer(cell, captured):
+    """The answer a quiz test cell recorded (``q:`` capture), as text; None otherwise."""
+    if not cell["quiz"]:
+        return None
+    answers = [v for key, v in captured.items() if key.startswith("q:")]
+    return str(answers[0])[:20] if answers and answers[0].dtype.kind == "U" else None
+
+
 def _add_reason(result, reason):
     if reason not in result.reasons:
         result.reasons.append(reason)
@@ -224,7 +233,8 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
         hints = [(n, str(ref_rec.get("d:" + n, ""))) for n in failed if n in visible]
         points = c["points"] if cell_status == st.PASSED else 0.0
         result.cells.append(CellGrade(c["grade_id"], c["exercise"], c["quiz"], points,
-                                      c["points"], cell_status, hints))
+                                      c["points"], cell_status, hints,
+                                      answer=_quiz_answer(c, outcome.captures.get(k, {}))))
     result.score = sum(c.points for c in result.cells)
     result.max_score = sum(c.max_points for c in result.cells)
     result.status = st.NEEDS_REVIEW if result.reasons else st.OK
