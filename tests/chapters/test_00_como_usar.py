@@ -6,29 +6,9 @@ from . import common
 NOTEBOOK = "00-como-usar"
 SOURCE = common.source_path(NOTEBOOK)
 
-# exercise answer cell -> typical wrong answers (description, full cell source)
-WRONG = {
-    "c00_ex1_resp": [
-        ("tira a raiz (norma, não o quadrado)", """
-def squared_norm(v):
-    return float(np.sqrt(np.sum(np.asarray(v, dtype=float) ** 2)))
-"""),
-        ("média em vez de soma", """
-def squared_norm(v):
-    return float(np.mean(np.asarray(v, dtype=float) ** 2))
-"""),
-    ],
-    "c00_ex2_resp": [
-        ("valor absoluto", """
-def relu(x):
-    return np.abs(x)
-"""),
-        ("máscara em vez do valor", """
-def relu(x):
-    return (x > 0).astype(float)
-"""),
-    ],
-}
+# exercise answer cell -> typical wrong answers (mensagem, full cell source), declared in the
+# notebook's metadata ("equivocos"): the test plants each one
+WRONG = common.misconceptions(SOURCE)
 
 
 def test_notebook_executes(executed):
@@ -39,9 +19,22 @@ def test_structure():
     parts = common.check_structure(SOURCE, WRONG, min_exercises=1)
     assert all(parts.forbid[gid].get("forbid") for gid in parts.exercises)
     for phrase in ("python -m autograder check caminho/do/notebook.ipynb", "autograder release",
-                   "autograder grade", "autograder feedback", "Restart Kernel", "Testes ocultos",
-                   "SEU CÓDIGO AQUI", "demo"):
+                   "autograder grade", "autograder feedback", "Kernel → Reiniciar o kernel…",
+                   "Kernel → Reiniciar o kernel e executar tudo…", "Testes ocultos",
+                   "SEU CÓDIGO AQUI", "demo", "docstring", "exercícios **seguintes**"):
         assert phrase in parts.text, phrase
+    assert "Restart" not in parts.text
+    # the quiz answer cell is shown as it is released: no NotImplementedError stub
+    quiz_text = parts.text[parts.text.index("**Perguntas de múltipla escolha.**"):]
+    assert "resposta_c00_q1 = None\n```" in quiz_text
+    assert "NotImplementedError" not in quiz_text.split("**Regras")[0]
+    assert all(len(WRONG.get(gid, [])) >= 2 for gid in parts.exercises)
+    assert common.check_visible_checks(SOURCE, parts.exercises) == 3
+
+
+def test_quizzes():
+    found = common.check_quizzes(SOURCE)
+    assert len(found) == 5 and len({key for _, key, _, _ in found}) == 4
 
 
 def test_figures_and_printed_results(executed):
