@@ -117,6 +117,16 @@ def inject_keys(release_nb, answers):
             cell["source"] = _QUIZ_CALL.sub(add_key, nbmod.source_text(cell))
 
 
+def drop_source_only(release_nb):
+    """Metadata that never leaves the source: the typical mistakes (their wrong code) and the
+    quiz explanations of ``"autograder"`` (notes/NOTES.md formats 1 and 2)."""
+    for cell in release_nb["cells"]:
+        declared = cell.get("metadata", {}).get("autograder")
+        if isinstance(declared, dict):
+            declared.pop("equivocos", None)
+            declared.pop("explicacoes", None)
+
+
 def leaks(source_cells, release_nb):
     """What the release would reveal: markers, solution lines, hidden test lines, answers."""
     text_lines = {line.strip() for cell in release_nb["cells"]
@@ -177,6 +187,7 @@ def release(course_dir, out_dir, chapter=None):
         nb = json.loads(path.read_text(encoding="utf-8"))
         open_quiz_answers(nb, cells)
         inject_keys(nb, quiz_answers(cells))
+        drop_source_only(nb)
         problems = leaks(cells, nb)
         if problems:
             path.unlink()

@@ -6,12 +6,14 @@ when one is passed. Arrays may be numpy arrays or torch tensors; labels are in P
 
 - :mod:`.curves`: loss curves, gradient norm per time step, gate heatmaps, attention heatmaps.
 - :mod:`.mlp`: the computational graph of a small MLP (neurons and weighted edges).
+- :mod:`.gru`: one step of a GRU cell, each vector a strip coloured by its values.
 - :mod:`.widgets`: figures with controls that degrade to a still figure without widgets.
 """
 
 from .curves import plot_attention, plot_gates, plot_grad_norms, plot_history
+from .gru import plot_gru_cell
 from .mlp import plot_mlp
 from .widgets import interactive
 
 __all__ = ["plot_history", "plot_grad_norms", "plot_gates", "plot_attention", "plot_mlp",
-           "interactive"]
+           "interactive", "plot_gru_cell"]

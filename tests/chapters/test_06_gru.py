@@ -5,7 +5,6 @@ release scores 0, and every typical wrong answer loses its exercise's points and
 """
 
 import re
-from functools import partial
 
 import pytest
 
@@ -15,45 +14,12 @@ from .common import numbers
 NOTEBOOK = "06-gru"
 SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
-    f"c06_ex{k}_resp": [f"c06_ex{k}_teste"] for k in range(1, 4)
+    f"c06_ex{k}_resp": [f"c06_ex{k}_teste"] for k in range(1, 5)
 }
 
 
-_mutate = partial(common.mutate, SOURCE)
-
-
-# Typical wrong answers, per exercise: (description, answer cell code).
-WRONG = {
-    "c06_ex1_resp": [
-        ("reset antes do produto pela matriz (a variante de Cho et al. / d2l)",
-         _mutate("c06_ex1_resp", ("n = np.tanh(ax[:, 2 * H:] + r * hn)",
-                                  "n = np.tanh(ax[:, 2 * H:] + (r * h_prev) @ W_hh[2 * H:].T"
-                                  " + b_hh[2 * H:])"))),
-        ("papéis de z e 1 - z trocados: h = z * n + (1 - z) * h_prev",
-         _mutate("c06_ex1_resp", ("h = (1 - z) * n + z * h_prev", "h = z * n + (1 - z) * h_prev"))),
-        ("blocos na ordem z, r, n em vez de r, z, n",
-         _mutate("c06_ex1_resp", ("r = sigmoid(ax[:, :H] + ah[:, :H])",
-                                  "r = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])"),
-                 ("z = sigmoid(ax[:, H:2 * H] + ah[:, H:2 * H])",
-                  "z = sigmoid(ax[:, :H] + ah[:, :H])"))),
-    ],
-    "c06_ex2_resp": [
-        ("db_hh igual a db_ih, como na LSTM (esquece o fator r no bloco n)",
-         _mutate("c06_ex2_resp", ("db_hh = dah.sum(axis=0)", "db_hh = dax.sum(axis=0)"))),
-        ("dh_prev sem o caminho direto dh * z",
-         _mutate("c06_ex2_resp", ("dh_prev = dh * z + dah @ W_hh", "dh_prev = dah @ W_hh"))),
-        ("sinal trocado no portão de atualização: (n - h_prev)",
-         _mutate("c06_ex2_resp", ("da_z = dh * (h_prev - n)", "da_z = dh * (n - h_prev)"))),
-    ],
-    "c06_ex3_resp": [
-        ("um só viés por bloco: G * H * (D + H + 1)",
-         _mutate("c06_ex3_resp", ("(D_k + H + 2)", "(D_k + H + 1)"))),
-        ("camadas seguintes leem H entradas mesmo na bidirecional",
-         _mutate("c06_ex3_resp", ("D_k = D if k == 0 else dirs * H", "D_k = D if k == 0 else H"))),
-        ("esquece a segunda direção",
-         _mutate("c06_ex3_resp", ("total += dirs * G * H", "total += G * H"))),
-    ],
-}
+# Typical wrong answers, per exercise: (message, answer cell code), declared in the notebook.
+WRONG = common.misconceptions(SOURCE)
 
 # Answers that call the reference implementation: (answer cell, code).
 CHEATS = [
@@ -62,7 +28,13 @@ CHEATS = [
                      "    H = h.shape[1]\n"
                      "    r, z, n = (c.gates[:, k * H:(k + 1) * H] for k in range(3))\n"
                      "    return h, (x, h_prev, r, z, n, c.hw_n, W_ih, W_hh)\n"),
-    ("c06_ex3_resp", "def count_params(kind, D, H, num_layers=1, bidirectional=False):\n"
+    ("c06_ex3_resp", "def gru_seq_forward(x, h0, W_ih, W_hh, b_ih, b_hh, step_forward):\n"
+                     "    return F.gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh)\n"
+                     "def gru_seq_backward(dhs, caches, step_backward):\n"
+                     "    dx, dh0, g = F.gru_backward(dhs, caches)\n"
+                     "    return (dx, dh0, g['weight_ih'], g['weight_hh'], g['bias_ih'],\n"
+                     "            g['bias_hh'])\n"),
+    ("c06_ex4_resp", "def count_params(kind, D, H, num_layers=1, bidirectional=False):\n"
                      "    cls = {'rnn': rnnlib.RNN, 'lstm': rnnlib.LSTM, 'gru': rnnlib.GRU}[kind]\n"
                      "    return cls(D, H, num_layers, bidirectional=bidirectional)"
                      ".num_parameters()\n"),
@@ -78,8 +50,13 @@ def _steps(name, text):
 
 def test_executes_with_figures(executed):
     nb, _ = executed
-    assert common.count_images(nb) >= 4
+    # figures: the sentence, the half-life widget's still, the cell diagram, the comparison...
+    assert common.count_images(nb) >= 6
     text = common.outputs_text(nb)
+    # the worked example of the derivation: the chain rule agrees with the central difference
+    chain, central = numbers(r"dL/dw_hz: regra da cadeia ([0-9.e+-]+), diferença central "
+                             r"([0-9.e+-]+)", text)
+    assert chain != 0 and abs(chain - central) < 1e-8
     # the hand-set one-unit GRU keeps "Recife" to the end of the sentence; the plain RNN forgets
     h_gru, h_rnn = numbers(r"GRU h_T = ([0-9.]+), RNN h_T = ([0-9.e+-]+)", text)
     assert h_gru > 0.5 and h_rnn < 0.01
@@ -119,7 +96,18 @@ def test_structure():
     assert r"W_{hn}\,(r_t \odot h_{t-1})" in text and "Cho et al., 2014" in text
     assert {"gru_cell_forward", "gru_forward"} <= set(forbid["c06_ex1_resp"]["forbid"])
     assert {"gru_cell_backward", "gru_backward"} <= set(forbid["c06_ex2_resp"]["forbid"])
-    assert {"num_parameters", "GRU", "LSTM", "RNN"} <= set(forbid["c06_ex3_resp"]["forbid"])
+    assert {"gru_forward", "gru_backward"} <= set(forbid["c06_ex3_resp"]["forbid"])
+    assert {"num_parameters", "GRU", "LSTM", "RNN"} <= set(forbid["c06_ex4_resp"]["forbid"])
+    # the backward is derived: the stacked gradient equations are not given above exercise 2,
+    # only in its hints; every exercise declares its typical mistakes
+    before_ex2 = text[:text.index("### Exercício 2")]
+    assert r"\delta a^h = [\,\delta a_r" not in before_ex2 and "Dica 3 (as formas)" in text
+    assert set(WRONG) == set(EXERCISES) and all(len(w) >= 2 for w in WRONG.values())
+    # one word for gate (the glossary's), quiz labels and explanations for every letter
+    assert "portão" not in text and "portões" not in text
+    assert len(common.check_quizzes(SOURCE)) == 6
+    # every visible check compares with a literal value and gives hints in levels
+    assert common.check_visible_checks(SOURCE, parts.exercises) >= 14
     # torch, the training loop and the plots run only outside graded runs (demo cells)
     demo = [c for c in cells if "demo" in c["metadata"].get("tags", [])]
     others = [c for c in cells if c["cell_type"] == "code" and c not in demo]
@@ -129,9 +117,10 @@ def test_structure():
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    common.assert_source_scores_full(SOURCE, cache_dir, min_score=14)
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=17)
     text = common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path,
-                                             leaks=("_oculto", "dirs * G * H"))
+                                             leaks=("_oculto", "dirs * G * H", "equivocos",
+                                                    "step_backward(dhs[t], caches[t])"))
     assert "chave=" in text
     assert not re.search(r'resposta_q\d = \\"[abcd]\\"', text)
 
