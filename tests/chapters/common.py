@@ -217,10 +217,11 @@ def _solution_lines(nb_cells) -> set:
 
 
 def _literal(node) -> bool:
-    """A literal, or np.array(<literal>)."""
+    """A literal, np.array(<literal>), or np.eye/zeros/ones/full of literals."""
     import ast
-    if isinstance(node, ast.Call) and ast.unparse(node.func) in ("np.array", "np.asarray"):
-        node = node.args[0]
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in (
+            "np.array", "np.asarray", "np.eye", "np.zeros", "np.ones", "np.full"):
+        return all(_literal(arg) for arg in node.args)
     try:
         ast.literal_eval(node)
     except ValueError:
@@ -251,7 +252,7 @@ def check_visible_checks(source: Path, exercises) -> int:
             kw = {k.arg: k.value for k in node.keywords}
             expected = node.args[2] if len(node.args) > 2 else kw.get("expected")
             assert expected is not None, f"{where} sem valor esperado"
-            assert _literal(expected) or isinstance(expected, ast.Name), (
+            assert _literal(expected) or isinstance(expected, (ast.Name, ast.Subscript)), (
                 f"{where}: o valor esperado deve ser literal")
             hints = kw.get("dica")
             assert isinstance(hints, ast.List) and len(hints.elts) >= 2, f"{where}: dica em níveis"

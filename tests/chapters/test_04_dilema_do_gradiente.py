@@ -13,66 +13,12 @@ from . import common
 NOTEBOOK = "04-dilema-do-gradiente"
 SOURCE = common.source_path(NOTEBOOK)
 EXERCISES = {  # answer cell -> its test cells
-    "c04_ex1_resp": ["c04_ex1_teste"],
-    "c04_ex2_resp": ["c04_ex2_teste"],
-    "c04_ex3_resp": ["c04_ex3_teste"],
-    "c04_ex4_resp": ["c04_ex4_teste"],
+    f"c04_ex{k}_resp": [f"c04_ex{k}_teste"] for k in range(1, 6)
 }
 
-_RADIUS = "def scale_to_spectral_radius(W, rho):\n    return W * (rho / {denom})\n"
-_ORTHO = '''
-def random_orthogonal(n, rng, gain=1.0):
-    A = rng.standard_normal((n, n))
-    Q, R = np.linalg.qr(A)
-    Q = {fix}
-    return {ret}
-'''
-_OK_ORTHO = dict(fix="Q * np.sign(np.diag(R))", ret="gain * Q")
-_NORM = '''
-def clip_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
-    scale = {scale}
-    return {{k: g * scale for k, g in grads.items()}}, norm
-'''
-
-# Typical wrong answers, per exercise: (description, answer cell code).
-WRONG = {
-    "c04_ex1_resp": [
-        ("divide pela maior norma singular (norma 2) em vez do raio espectral",
-         _RADIUS.format(denom="np.linalg.norm(W, 2)")),
-        ("divide pelo maior elemento em módulo",
-         _RADIUS.format(denom="np.max(np.abs(W))")),
-        ("só multiplica por rho", _RADIUS.format(denom="1.0")),
-    ],
-    "c04_ex2_resp": [
-        ("esquece a correção de sinais", _ORTHO.format(**(_OK_ORTHO | dict(fix="Q")))),
-        ("normaliza as colunas de A em vez de usar Q (não é ortogonal)",
-         _ORTHO.format(**(_OK_ORTHO | dict(fix="A / np.linalg.norm(A, axis=0)")))),
-        ("esquece o ganho", _ORTHO.format(**(_OK_ORTHO | dict(ret="Q")))),
-    ],
-    "c04_ex3_resp": [
-        ("corta só por cima",
-         "def clip_values(grads, c):\n    return {k: np.minimum(g, c) for k, g in grads.items()}\n"),
-        ("altera os arrays recebidos",
-         "def clip_values(grads, c):\n"
-         "    return {k: np.clip(g, -c, c, out=g) for k, g in grads.items()}\n"),
-        ("corta pela norma em vez de por valor",
-         "def clip_values(grads, c):\n"
-         "    return {k: g * min(1.0, c / np.linalg.norm(g)) for k, g in grads.items()}\n"),
-    ],
-    "c04_ex4_resp": [
-        ("corta cada elemento quando a norma foi pedida",
-         "def clip_global_norm(grads, max_norm):\n"
-         "    norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))\n"
-         "    return {k: np.clip(g, -max_norm, max_norm) for k, g in grads.items()}, norm\n"),
-        ("norma de cada array em separado, não a global",
-         "def clip_global_norm(grads, max_norm):\n"
-         "    out = {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}\n"
-         "    return out, float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))\n"),
-        ("reescala sempre, mesmo abaixo do limite",
-         _NORM.format(scale="max_norm / norm")),
-    ],
-}
+# Typical wrong answers, per exercise: (mensagem, answer cell code), declared in the notebook's
+# metadata ("equivocos"); the test plants each one.
+WRONG = common.misconceptions(SOURCE)
 
 
 def test_executes_with_figures(executed):
@@ -96,24 +42,40 @@ def test_executes_with_figures(executed):
                               text).group(1))
     print(f"sem corte: nan no passo {blow_up}; com corte: perda final {clipped:.3f}")
     assert blow_up <= 10 and clipped < 0.3
-    # the slider is there (a widget), and its cell is a demo
-    assert "FloatSlider" in text
+    # the widgets (radius, clip threshold) show a still figure where widgets cannot run
+    widgets = [o for c in nb.cells if "rnnlib.plotting.interactive(" in c.source
+               for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(widgets) == 2
+    assert all("application/vnd.jupyter.widget-view+json" in o["data"] for o in widgets)
 
 
 def test_structure():
-    parts = common.check_structure(SOURCE, WRONG)
+    parts = common.check_structure(SOURCE, WRONG, min_exercises=5)
     forbid = parts.forbid
-    assert "orthogonal" in forbid["c04_ex2_resp"]["forbid"]
-    assert "clip_by_value" in forbid["c04_ex3_resp"]["forbid"]
-    assert "clip_by_norm" in forbid["c04_ex4_resp"]["forbid"]
+    assert "orthogonal" in forbid["c04_ex3_resp"]["forbid"]
+    assert "clip_by_value" in forbid["c04_ex4_resp"]["forbid"]
+    assert "clip_by_norm" in forbid["c04_ex5_resp"]["forbid"]
+    assert all(len(WRONG.get(gid, [])) >= 2 for gid in parts.exercises)
+    assert common.check_visible_checks(SOURCE, parts.exercises) >= 12
+    # the answer of exercise 1 is not printed above it; Pascanu's conditions use sigma_max
+    text_before_ex1 = parts.text.split("### Exercício 1")[0]
+    code_before = "".join("".join(c["source"]) for c in parts.cells[:parts.cells.index(next(
+        c for c in parts.cells if "Exercício 1" in "".join(c["source"])))])
+    assert "eigvals" not in code_before and "random_with_radius" not in code_before
+    assert r"\sigma_{\max}(W_{hh}) < 1/\gamma$ é **suficiente**" in text_before_ex1
     widget_cells = [c for c in parts.cells
                     if c["cell_type"] == "code" and "ipywidgets" in "".join(c["source"])]
     assert widget_cells and all("demo" in c["metadata"].get("tags", []) for c in widget_cells)
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    common.assert_source_scores_full(SOURCE, cache_dir, min_score=12)
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=15)
     common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path)
+
+
+def test_quizzes():
+    found = common.check_quizzes(SOURCE)
+    assert len(found) == 4 and len({key for _, key, _, _ in found}) == 4
 
 
 @common.wrong_cases(WRONG)
