@@ -1,4 +1,5 @@
-"""Gated recurrent unit, torch's formula: the whole sequence and one step.
+"""Gated recurrent unit, torch's formula: one step (the reference to read) and the whole
+sequence (fast).
 
 Gates in torch's order r, z, n. The reset gate multiplies the recurrent projection
 *after* the matrix product (torch and cuDNN; some textbooks apply it before):
@@ -19,8 +20,11 @@ so the input projection gets [da_r, da_z, dn] and the recurrent one [da_r, da_z,
 Shapes: x (N, D), h (N, H), W_ih (3H, D), W_hh (3H, H), biases (3H,);
 a sequence x is (T, N, D) and its outputs hs (T, N, H).
 
-Speed: as in :mod:`.lstm`, the time loop works gate-major (each gate one contiguous (H, N)
-block) and the sigmoid gates share one tanh call, with the 1/2 folded into their weights.
+Two implementations of the same equations, as in :mod:`.lstm`: ``gru_cell_forward`` /
+``gru_cell_backward``, one step in the (N, 3H) layout, one line per equation (the reference);
+``gru_forward`` / ``gru_backward``, the whole sequence, gate-major (each gate one contiguous
+(H, N) block), the sigmoid gates sharing one tanh call with the 1/2 folded into their weights.
+tests/test_fast_equals_readable.py checks that the sequence equals the step looped, to 1e-12.
 """
 
 from __future__ import annotations
@@ -28,7 +32,70 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._backend import namespace
-from ._common import check_recurrent_args, gate_major_weight_grads, half_scale, to_gate_major
+from ._common import check_recurrent_args, split_gates, weight_grads
+from ._gate_major import gate_major_weight_grads, half_scale, to_gate_major
+
+# -- one step: the reference ---------------------------------------------------------------
+
+
+class GRUCellCache(NamedTuple):
+    x: object  # (N, D)
+    h_prev: object  # (N, H)
+    r: object  # (N, H) reset gate
+    z: object  # (N, H) update gate
+    n: object  # (N, H) candidate
+    hw_n: object  # (N, H) a^h_n = h_prev W_hn^T + b_hn
+    W_ih: object  # (3H, D)
+    W_hh: object  # (3H, H)
+    has_bias: bool
+
+    @property
+    def gates(self):  # (N, 3H) activated r, z, n side by side
+        return namespace(self.r).concat([self.r, self.z, self.n], axis=-1)
+
+
+def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One step. x (N, D), h_prev (N, H) -> h (N, H), cache.
+
+    [ax_r, ax_z, ax_n] = x W_ih^T + b_ih          (N, 3H)
+    [ah_r, ah_z, ah_n] = h_prev W_hh^T + b_hh     (N, 3H)
+    r = sigmoid(ax_r + ah_r)    z = sigmoid(ax_z + ah_z)
+    n = tanh(ax_n + r * ah_n)
+    h = (1 - z) * n + z * h_prev
+    """
+    check_recurrent_args(x, {"h_prev": h_prev}, W_ih, W_hh, b_ih, b_hh, 3, seq=False)
+    ops = namespace(x)
+    ax = x @ W_ih.mT  # (N, 3H)
+    ah = h_prev @ W_hh.mT  # (N, 3H)
+    if b_ih is not None:
+        ax += b_ih
+    if b_hh is not None:
+        ah += b_hh
+    ax_r, ax_z, ax_n = split_gates(ax, 3)
+    ah_r, ah_z, ah_n = split_gates(ah, 3)
+    r = ops.sigmoid(ax_r + ah_r)
+    z = ops.sigmoid(ax_z + ah_z)
+    n = ops.tanh(ax_n + r * ah_n)
+    h = (1 - z) * n + z * h_prev
+    return h, GRUCellCache(x, h_prev, r, z, n, ah_n, W_ih, W_hh, b_ih is not None)
+
+
+def gru_cell_backward(dh, cache: GRUCellCache):
+    """One step back. dh (N, H) -> dx (N, D), dh_prev (N, H),
+    grads {weight_ih, weight_hh, bias_ih, bias_hh}."""
+    x, h_prev, r, z, n, hw_n, W_ih, W_hh, has_bias = cache
+    ops = namespace(dh)
+    dn = dh * (1 - z) * (1 - n * n)  # the gradient of n's pre-activation
+    da_r = dn * hw_n * r * (1 - r)
+    da_z = dh * (h_prev - n) * z * (1 - z)
+    dxw = ops.concat([da_r, da_z, dn], axis=-1)  # (N, 3H) of x W_ih^T + b_ih
+    dhw = ops.concat([da_r, da_z, dn * r], axis=-1)  # (N, 3H) of h_prev W_hh^T + b_hh
+    dx = dxw @ W_ih
+    dh_prev = dh * z + dhw @ W_hh
+    return dx, dh_prev, weight_grads(dxw, dhw, x, h_prev, has_bias)
+
+
+# -- the whole sequence: fast, gate-major -----------------------------------------------------
 
 
 class GRUCache(NamedTuple):
@@ -54,10 +121,6 @@ class GRUCache(NamedTuple):
 def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None):
     """The whole sequence. x (T, N, D), h0 (N, H) -> hs (T, N, H); the final state is hs[-1]."""
     check_recurrent_args(x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3, seq=True)
-    return _gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh)
-
-
-def _gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):  # gru_forward with its arguments checked
     ops = namespace(x)
     T, H = x.shape[0], h0.shape[-1]
     s = half_scale(H, [True, True, False], like=W_hh)  # (3H, 1)
@@ -132,25 +195,3 @@ def gru_backward(dhs, cache: GRUCache, dh_last=None):
         dxws[:, t], dhws[:, t] = dxw, dhw
     dx, grads = gate_major_weight_grads(dxws, dhws, cache, cache.has_bias)
     return dx, ops.contiguous(dh.mT), grads
-
-
-class GRUCellCache(NamedTuple):
-    seq: GRUCache  # the step as a sequence of length 1
-
-    x = property(lambda self: self.seq.x[0])  # (N, D)
-    h_prev = property(lambda self: self.seq.h0)  # (N, H)
-    gates = property(lambda self: self.seq.gates[0])  # (N, 3H) activated r, z, n
-    hw_n = property(lambda self: self.seq.hw_n[0])  # (N, H) h_prev W_hn^T + b_hn
-
-
-def gru_cell_forward(x, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
-    """One step. x (N, D), h_prev (N, H) -> h (N, H), cache."""
-    check_recurrent_args(x, {"h_prev": h_prev}, W_ih, W_hh, b_ih, b_hh, 3, seq=False)
-    hs, cache = _gru_forward(x[None], h_prev, W_ih, W_hh, b_ih, b_hh)
-    return hs[0], GRUCellCache(cache)
-
-
-def gru_cell_backward(dh, cache: GRUCellCache):
-    """dh (N, H) -> dx (N, D), dh_prev (N, H), grads {weight_ih, weight_hh, bias_ih, bias_hh}."""
-    dx, dh_prev, grads = gru_backward(None, cache.seq, dh_last=dh)
-    return dx[0], dh_prev, grads

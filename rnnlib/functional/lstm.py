@@ -1,4 +1,4 @@
-"""Long short-term memory: the whole sequence and one step, forward beside backward.
+"""Long short-term memory: one step (the reference to read) and the whole sequence (fast).
 
 Gates in torch's order i, f, g, o, stacked in one matrix (fused: one product per step):
 
@@ -16,11 +16,17 @@ Backward, with dc the total gradient of c_t (from c_{t+1} and through h_t = o ta
 Shapes: x_t (N, D), h_t and c_t (N, H), W_ih (4H, D), W_hh (4H, H), biases (4H,);
 a sequence x is (T, N, D) and its outputs hs (T, N, H).
 
-Speed: inside the time loop the sequence ops work *gate-major*, on a^T = W_hh h^T (4H, N),
-so that each gate is one contiguous (H, N) block: elementwise ufuncs on contiguous blocks run
-2-3x faster than on the (N, H) column slices of an (N, 4H) array. The sigmoid gates use
-sigmoid(a) = (1 + tanh(a / 2)) / 2 with the 1/2 folded into their weight rows (exact: a power
-of two), so one tanh call activates all four gates. A cell step is the sequence with T = 1.
+Two implementations of the same equations:
+
+- ``lstm_cell_forward`` / ``lstm_cell_backward``: one step, one line per equation, in the
+  (N, 4H) layout. This is the reference; a sequence is a loop over it.
+- ``lstm_forward`` / ``lstm_backward``: the whole sequence, fast. Inside the time loop they
+  work *gate-major*, on a^T = W_hh h^T (4H, N), so that each gate is one contiguous (H, N)
+  block: elementwise ufuncs on contiguous blocks run 2-3x faster than on the (N, H) column
+  slices of an (N, 4H) array. The sigmoid gates use sigmoid(a) = (1 + tanh(a / 2)) / 2 with
+  the 1/2 folded into their weight rows (exact: a power of two), so one tanh call activates
+  all four gates; the backward works in place. tests/test_fast_equals_readable.py checks that
+  they equal the step looped over time, to 1e-12.
 """
 
 from __future__ import annotations
@@ -28,13 +34,75 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .._backend import namespace
-from ._common import (
-    bias_sum,
-    check_recurrent_args,
-    gate_major_weight_grads,
-    half_scale,
-    to_gate_major,
-)
+from ._common import bias_sum, check_recurrent_args, split_gates, weight_grads
+from ._gate_major import gate_major_weight_grads, half_scale, to_gate_major
+
+# -- one step: the reference ---------------------------------------------------------------
+
+
+class LSTMCellCache(NamedTuple):
+    x: object  # (N, D)
+    h_prev: object  # (N, H)
+    c_prev: object  # (N, H)
+    i: object  # (N, H) input gate
+    f: object  # (N, H) forget gate
+    g: object  # (N, H) candidate
+    o: object  # (N, H) output gate
+    tanh_c: object  # (N, H) tanh(c_t)
+    W_ih: object  # (4H, D)
+    W_hh: object  # (4H, H)
+    has_bias: bool
+
+    @property
+    def gates(self):  # (N, 4H) activated i, f, g, o side by side
+        return namespace(self.i).concat([self.i, self.f, self.g, self.o], axis=-1)
+
+
+def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One step. x (N, D), h_prev and c_prev (N, H) -> h (N, H), c (N, H), cache.
+
+    a = x W_ih^T + h_prev W_hh^T + b_ih + b_hh       (N, 4H), split into a_i, a_f, a_g, a_o
+    i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
+    c = f * c_prev + i * g
+    h = o * tanh(c)
+    """
+    check_recurrent_args(x, {"h_prev": h_prev, "c_prev": c_prev}, W_ih, W_hh, b_ih, b_hh, 4, False)
+    ops = namespace(x)
+    a = x @ W_ih.mT + h_prev @ W_hh.mT  # (N, 4H)
+    b = bias_sum(b_ih, b_hh)
+    if b is not None:
+        a += b
+    a_i, a_f, a_g, a_o = split_gates(a, 4)  # each (N, H)
+    i = ops.sigmoid(a_i)
+    f = ops.sigmoid(a_f)
+    g = ops.tanh(a_g)
+    o = ops.sigmoid(a_o)
+    c = f * c_prev + i * g
+    tanh_c = ops.tanh(c)
+    h = o * tanh_c
+    cache = LSTMCellCache(x, h_prev, c_prev, i, f, g, o, tanh_c, W_ih, W_hh, b is not None)
+    return h, c, cache
+
+
+def lstm_cell_backward(dh, dc, cache: LSTMCellCache):
+    """One step back. dh, dc (N, H): the gradients of h and c (dc may be None)
+    -> dx (N, D), dh_prev (N, H), dc_prev (N, H), grads {weight_ih, weight_hh, bias_ih, bias_hh}.
+    """
+    x, h_prev, c_prev, i, f, g, o, tanh_c, W_ih, W_hh, has_bias = cache
+    ops = namespace(dh)
+    dc = dh * o * (1 - tanh_c * tanh_c) + (dc if dc is not None else 0)  # through h = o tanh(c)
+    da_i = dc * g * i * (1 - i)
+    da_f = dc * c_prev * f * (1 - f)
+    da_g = dc * i * (1 - g * g)
+    da_o = dh * tanh_c * o * (1 - o)
+    da = ops.concat([da_i, da_f, da_g, da_o], axis=-1)  # (N, 4H)
+    dx = da @ W_ih
+    dh_prev = da @ W_hh
+    dc_prev = dc * f
+    return dx, dh_prev, dc_prev, weight_grads(da, da, x, h_prev, has_bias)
+
+
+# -- the whole sequence: fast, gate-major -----------------------------------------------------
 
 
 class LSTMCache(NamedTuple):
@@ -69,10 +137,6 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None):
     W_hh h_{t-1}^T remains.
     """
     check_recurrent_args(x, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, 4, seq=True)
-    return _lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
-
-
-def _lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):  # lstm_forward with its arguments checked
     ops = namespace(x)
     T, H = x.shape[0], h0.shape[-1]
     s = half_scale(H, [True, True, False, True], like=W_hh)  # (4H, 1)
@@ -149,26 +213,3 @@ def lstm_backward(dhs, cache: LSTMCache, dh_last=None, dc_last=None):
         das[:, t] = da
     dx, grads = gate_major_weight_grads(das, das, cache, cache.has_bias)
     return dx, ops.contiguous(dh.mT), ops.contiguous(dc.mT), grads
-
-
-class LSTMCellCache(NamedTuple):
-    seq: LSTMCache  # the step as a sequence of length 1
-
-    x = property(lambda self: self.seq.x[0])  # (N, D)
-    h_prev = property(lambda self: self.seq.h0)  # (N, H)
-    c_prev = property(lambda self: self.seq.c0)  # (N, H)
-    gates = property(lambda self: self.seq.gates[0])  # (N, 4H) activated i, f, g, o
-    tanh_c = property(lambda self: self.seq.tanh_cs[0])  # (N, H)
-
-
-def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih=None, b_hh=None):
-    """One step. x (N, D), h_prev and c_prev (N, H) -> h (N, H), c (N, H), cache."""
-    check_recurrent_args(x, {"h_prev": h_prev, "c_prev": c_prev}, W_ih, W_hh, b_ih, b_hh, 4, False)
-    hs, c, cache = _lstm_forward(x[None], h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
-    return hs[0], c, LSTMCellCache(cache)
-
-
-def lstm_cell_backward(dh, dc, cache: LSTMCellCache):
-    """dh, dc (N, H) (dc may be None) -> dx (N, D), dh_prev (N, H), dc_prev (N, H), grads."""
-    dx, dh_prev, dc_prev, grads = lstm_backward(None, cache.seq, dh_last=dh, dc_last=dc)
-    return dx[0], dh_prev, dc_prev, grads
