@@ -36,7 +36,8 @@ def cmd_grade(args):
         print(f"lista da turma: {len(students)} alunos (cópia em {Path(args.out) / 'turma.csv'})")
 
     rows = grade_batch(args.submissions, args.course, args.out, workers=args.workers,
-                       chapter=args.chapter, limits=_limits(args), wait=args.wait)
+                       chapter=args.chapter, limits=_limits(args), wait=args.wait,
+                       scheduler=args.scheduler)
     review = [r for r in rows if r["status"] != "ok"]
     print(f"notas em {Path(args.out) / 'grades.csv'} e grades.json; "
           f"{len(rows)} linhas, {len(review)} para revisão.")
@@ -108,6 +109,8 @@ def parser():
     g.add_argument("--workers", type=int, default=2, help="processos em paralelo")
     g.add_argument("--chapter", help="corrigir só este capítulo")
     g.add_argument("--wait", action="store_true", help="esperar outra correção terminar")
+    g.add_argument("--scheduler", help="endereço de um escalonador Dask (tcp://máquina:8786): "
+                   "as entregas são corrigidas pelos workers dele")
     g.add_argument("--roster", help="lista da turma (CSV: usuário, nome, e-mail, matrícula)")
     g.add_argument("--cell-timeout", type=float, help="segundos por célula")
     g.add_argument("--notebook-timeout", type=float, help="segundos por caderno")

@@ -52,8 +52,11 @@ def _grade_one(task):
 
 
 def grade_batch(submissions, course_dir, out_dir, *, workers=2, chapter=None, limits=None,
-                wait=False, log=print, cache_dir=None):
-    """Grade everything under ``submissions`` (folder or zip); returns the report rows."""
+                wait=False, log=print, cache_dir=None, scheduler=None):
+    """Grade everything under ``submissions`` (folder or zip); returns the report rows.
+
+    ``scheduler``: a Dask scheduler's address; the submissions are graded by its workers
+    instead of ``workers`` local processes (see ``autograder.distributed``)."""
     out_dir = Path(out_dir).resolve()
     course_dir = Path(course_dir).resolve()
     with Lock(out_dir, wait=wait):
@@ -90,7 +93,12 @@ def grade_batch(submissions, course_dir, out_dir, *, workers=2, chapter=None, li
         log(f"{len(subs)} entregas, {len(tasks)} a corrigir, {len(subs) - len(tasks)} já "
             f"corrigidas; isolamento: {describe_isolation()}")
         t0 = time.monotonic()
-        if workers <= 1:
+        if scheduler:
+            from .distributed import grade_on_cluster
+
+            done = grade_on_cluster(scheduler, tasks, [course_dir / c for c in sources],
+                                    tamper_dir, log)
+        elif workers <= 1:
             init_worker(guard, tamper_dir)
             done = map(_grade_one, tasks)
         else:
@@ -101,7 +109,7 @@ def grade_batch(submissions, course_dir, out_dir, *, workers=2, chapter=None, li
             for student, chap, status, score in done:
                 log(f"  {student} / {chap}: {status} ({score if score is not None else '-'})")
         finally:
-            if workers > 1:
+            if workers > 1 and not scheduler:
                 pool.shutdown()
             end_worker()
         if tasks:
