@@ -82,3 +82,41 @@ def test_widget_output_degrades_to_its_image_on_the_static_site():
     kept = _static_outputs(outputs)
     assert [o.get("data", {}).get("image/png") for o in kept] == ["iVBOR", None]
     assert all(WIDGET_VIEW not in o.get("data", {}) for o in kept)
+
+
+def test_lstm_cell_gates_are_coloured_by_their_values():
+    from rnnlib import functional as F
+
+    rng = np.random.default_rng(3)
+    N, D, H = 1, 2, 5
+    x, h0, c0 = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    W_ih, W_hh = rng.standard_normal((4 * H, D)), rng.standard_normal((4 * H, H))
+    b_ih, b_hh = rng.standard_normal(4 * H), rng.standard_normal(4 * H)
+    h, c, _ = F.lstm_cell_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh)
+    z = x @ W_ih.T + h0 @ W_hh.T + b_ih + b_hh  # torch's gate order: i, f, g, o
+    sig = 1 / (1 + np.exp(-z))
+    gates = {"i": sig[0, :H], "f": sig[0, H:2 * H], "g": np.tanh(z[0, 2 * H:3 * H]),
+             "o": sig[0, 3 * H:]}
+    np.testing.assert_allclose(c[0], gates["f"] * c0[0] + gates["i"] * gates["g"])
+    fig = plotting.plot_lstm_cell(gates, c0, c, h)
+    fig.canvas.draw()  # the colour map is applied when drawing
+    strips = {coll.get_label(): coll for coll in fig.axes[0].collections}
+    for name in "ifgo":
+        np.testing.assert_allclose(strips[name].get_array(), gates[name])
+        cmap = plt.get_cmap("coolwarm" if name == "g" else "viridis")
+        lo = -1.0 if name == "g" else 0.0
+        np.testing.assert_allclose(strips[name].get_facecolors(),
+                                   cmap((gates[name] - lo) / (1.0 - lo)), atol=1e-6)
+    np.testing.assert_allclose(strips["c_t"].get_array(), c[0])
+    np.testing.assert_allclose(strips["h_t"].get_array(), h[0])
+    # a forget gate near 1 is drawn in the bright end of the colour map, near 0 in the dark end
+    closed = dict(gates, f=np.full(H, 0.02))
+    fig_closed = plotting.plot_lstm_cell(closed, c0, c, h)
+    fig_closed.canvas.draw()
+    dark = fig_closed.axes[0].collections
+    f_closed = next(col for col in dark if col.get_label() == "f").get_facecolors()
+    assert f_closed[:, :3].sum() < strips["f"].get_facecolors()[:, :3].sum()
+    with pytest.raises(ValueError, match=r"gates: missing \['o'\]"):
+        plotting.plot_lstm_cell({k: gates[k] for k in "ifg"}, c0, c, h)
+    with pytest.raises(ValueError, match="c: expected 5 values"):
+        plotting.plot_lstm_cell(gates, c0, np.ones(4), h)
