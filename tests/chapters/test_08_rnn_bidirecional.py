@@ -15,95 +15,23 @@ EXERCISES = {  # answer cell -> its test cells
     "c08_ex2_resp": ["c08_ex2_teste"],
     "c08_ex3_resp": ["c08_ex3_teste"],
     "c08_ex4_resp": ["c08_ex4_teste"],
+    "c08_ex5_resp": ["c08_ex5_teste"],
 }
 
-_BIRNN_FWD = '''
-def birnn_forward(x, lengths, h0, params_f, params_b):
-    T, N = x.shape[:2]
-    mask = length_mask(lengths, T)[:, :, None]
-    hs_f, cache_f = F.rnn_forward(x, h0[0], *params_f)
-    hs_b_rev, cache_b = F.rnn_forward({xb}, h0[1], *params_b)
-    hs_b = {hb}
-    out = np.concatenate([hs_f, hs_b], axis=-1){masked}
-    last, cols = np.asarray(lengths) - 1, np.arange(N)
-    h_n = np.stack([{hnf}, {hnb}])
-    return out, h_n, BiRNNCache(cache_f, cache_b, lengths)
-'''
-_OK_FWD = dict(xb="reverse_padded(x, lengths)", hb="reverse_padded(hs_b_rev, lengths)",
-               masked=" * mask", hnf="hs_f[last, cols]", hnb="hs_b_rev[last, cols]")
-
-_BIRNN_BWD = '''
-def birnn_backward(dout, dh_n, cache):
-    cache_f, cache_b, lengths = cache
-    T, N = dout.shape[:2]
-    H = dout.shape[-1] // 2
-    mask = length_mask(lengths, T)[:, :, None]
-    last, cols = np.asarray(lengths) - 1, np.arange(N)
-    dhs_f = dout[..., :H]{masked}
-    dhs_f[{tf}] += dh_n[0]
-    dhs_b = {db}
-    dhs_b[last, cols] += dh_n[1]
-    dx_f, dh0_f, grads_f = F.rnn_backward(dhs_f, cache_f)
-    dx_b, dh0_b, grads_b = F.rnn_backward(dhs_b, cache_b)
-    dx = {dx}
-    return dx, np.stack([dh0_f, dh0_b]), grads_f, grads_b
-'''
-_OK_BWD = dict(masked=" * mask", tf="last, cols",
-               db="reverse_padded(dout[..., H:] * mask, lengths)",
-               dx="dx_f + reverse_padded(dx_b, lengths)")
-
-# Typical wrong answers, per exercise: (description, answer cell code).
-WRONG = {
-    "c08_ex1_resp": [
-        ("inverte o tensor inteiro, preenchimento incluído",
-         "def reverse_padded(x, lengths):\n    return x[::-1].copy()\n"),
-        ("inverte o eixo do lote em vez do eixo do tempo",
-         "def reverse_padded(x, lengths):\n    return x[:, ::-1].copy()\n"),
-        ("zera o preenchimento em vez de mantê-lo",
-         "def reverse_padded(x, lengths):\n    out = np.zeros_like(x)\n"
-         "    for n, L in enumerate(lengths):\n        out[:L, n] = x[:L, n][::-1]\n"
-         "    return out\n"),
-        ("modifica x no lugar",
-         "def reverse_padded(x, lengths):\n    for n, L in enumerate(lengths):\n"
-         "        x[:L, n] = x[:L, n][::-1].copy()\n    return x\n"),
-    ],
-    "c08_ex2_resp": [
-        ("direção de trás lê o tensor inteiro invertido (x[::-1])",
-         _BIRNN_FWD.format(**(_OK_FWD | dict(xb="x[::-1]", hb="hs_b_rev[::-1]")))),
-        ("não desinverte as saídas da direção de trás",
-         _BIRNN_FWD.format(**(_OK_FWD | dict(hb="hs_b_rev")))),
-        ("estados finais tirados do último passo do lote, não do último passo real",
-         _BIRNN_FWD.format(**(_OK_FWD | dict(hnf="hs_f[-1]", hnb="hs_b_rev[-1]")))),
-        ("não zera as posições de preenchimento",
-         _BIRNN_FWD.format(**(_OK_FWD | dict(masked="")))),
-    ],
-    "c08_ex3_resp": [
-        ("não mascara dout no preenchimento",
-         _BIRNN_BWD.format(**(_OK_BWD | dict(masked=".copy()",
-                                             db="reverse_padded(dout[..., H:], lengths)")))),
-        ("soma dh_n[0] no último passo do lote, não em L - 1",
-         _BIRNN_BWD.format(**(_OK_BWD | dict(tf="-1")))),
-        ("não desinverte o dx da direção de trás",
-         _BIRNN_BWD.format(**(_OK_BWD | dict(dx="dx_f + dx_b")))),
-        ("esquece de inverter o gradiente das saídas da direção de trás",
-         _BIRNN_BWD.format(**(_OK_BWD | dict(db="dout[..., H:] * mask")))),
-    ],
-    "c08_ex4_resp": [
-        ("média sobre todas as posições, preenchimento incluído",
-         "def masked_accuracy(logits, targets, lengths):\n"
-         "    return float((logits.argmax(axis=-1) == targets).mean())\n"),
-        ("média das acurácias por sequência",
-         "def masked_accuracy(logits, targets, lengths):\n"
-         "    hits = logits.argmax(axis=-1) == targets\n"
-         "    return float(np.mean([hits[:L, n].mean() for n, L in enumerate(lengths)]))\n"),
-    ],
-}
+# Typical wrong answers, per exercise: (message, answer cell code), declared in the notebook.
+WRONG = common.misconceptions(SOURCE)
 
 
 def test_executes_with_figures(executed):
     nb, _ = executed
-    assert common.count_images(nb) >= 4
+    assert common.count_images(nb) >= 5
     text = common.outputs_text(nb)
+    # stacked: two calls of the learner's birnn_forward = rnnlib.RNN(num_layers=2) with lengths
+    assert common.number(r"x rnnlib.RNN\(num_layers=2\): ([0-9.e+-]+)", text) < 1e-12
+    # the Keras go_backwards recipe: position 0 sees only the last input instead of all of them
+    right, recipe = common.numbers(r"posição 0 depende de (\d+) entradas \(certo\) e de (\d+)",
+                                   text)
+    assert right == 7 and recipe == 1
     # the library's bidirectional layer is two F.rnn_forward passes, the second reversed
     m = re.search(r"diferença máxima para a camada: ([0-9.e+-]+)", text)
     assert m and float(m.group(1)) < 1e-12
@@ -127,12 +55,17 @@ def test_executes_with_figures(executed):
 def test_structure():
     parts = common.check_structure(SOURCE, WRONG)
     forbid = parts.forbid
-    assert "RNN" in forbid["c08_ex2_resp"]["forbid"] and "RNN" in forbid["c08_ex3_resp"]["forbid"]
+    assert all("RNN" in forbid[f"c08_ex{k}_resp"]["forbid"] for k in (2, 3, 4))
+    assert set(WRONG) == set(EXERCISES) and all(len(w) >= 2 for w in WRONG.values())
+    assert "RNNs empilhadas" in parts.text and "go_backwards=True" in parts.text
+    assert len(common.check_quizzes(SOURCE)) == 7
+    # every visible check compares with a literal value and gives hints in levels
+    assert common.check_visible_checks(SOURCE, parts.exercises) >= 19
 
 
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    common.assert_source_scores_full(SOURCE, cache_dir, min_score=15)
-    text = common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path, leaks=("_rev_ok",))
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=19)
+    text = common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path, leaks=("_rev_ok", "equivocos"))
     assert "chave=" in text
 
 
