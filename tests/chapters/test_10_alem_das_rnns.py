@@ -17,79 +17,8 @@ EXERCISES = {  # answer cell -> its test cells
     "c10_ex4_resp": ["c10_ex4_teste"],
 }
 
-_ATT = '''
-def sdp_attention(Q, K, V, mask=None):
-    scores = Q @ K.T{scale}
-    if mask is not None:
-        {masking}
-    scores = scores - scores.max(axis={ax}, keepdims=True)
-    weights = np.exp(scores)
-    weights = weights / weights.sum(axis={ax}, keepdims=True)
-    {after}
-    return weights @ V, weights
-'''
-_OK_ATT = dict(scale=" / np.sqrt(Q.shape[-1])", ax="-1", after="",
-               masking="scores = np.where(mask, scores, -np.inf)")
-
-_PE = '''
-def sinusoidal_pe(T, d):
-    pos = np.arange(T)[:, None]
-    two_i = np.arange(0, d, 2)[None, :]
-    angles = pos / 10000 ** ({expo})
-    pe = np.zeros((T, d))
-    {fill}
-    return pe
-'''
-_OK_FILL = "pe[:, 0::2] = np.sin(angles)\n    pe[:, 1::2] = np.cos(angles[:, : d // 2])"
-
-# Typical wrong answers, per exercise: (description, answer cell code).
-WRONG = {
-    "c10_ex1_resp": [
-        ("divide pela maior parte real dos autovalores, não pelo módulo",
-         "def scale_to_spectral_radius(W, rho):\n"
-         "    return W * (rho / np.max(np.linalg.eigvals(W).real))\n"),
-        ("divide pela norma espectral (maior valor singular) em vez do raio espectral",
-         "def scale_to_spectral_radius(W, rho):\n"
-         "    return W * (rho / np.linalg.norm(W, 2))\n"),
-        ("divide pelo maior elemento em módulo",
-         "def scale_to_spectral_radius(W, rho):\n"
-         "    return W * (rho / np.max(np.abs(W)))\n"),
-        ("modifica W no lugar",
-         "def scale_to_spectral_radius(W, rho):\n"
-         "    W *= rho / np.max(np.abs(np.linalg.eigvals(W)))\n    return W\n"),
-    ],
-    "c10_ex2_resp": [
-        ("ignora a regularização (mínimos quadrados comuns)",
-         "def ridge_readout(Z, Y, lam):\n"
-         "    return np.linalg.solve(Z.T @ Z, Z.T @ Y).T\n"),
-        ("soma lam a todos os elementos de Z^T Z em vez da diagonal",
-         "def ridge_readout(Z, Y, lam):\n"
-         "    return np.linalg.solve(Z.T @ Z + lam, Z.T @ Y).T\n"),
-        ("devolve W_out transposta (R, K)",
-         "def ridge_readout(Z, Y, lam):\n"
-         "    return np.linalg.solve(Z.T @ Z + lam * np.eye(Z.shape[1]), Z.T @ Y)\n"),
-    ],
-    "c10_ex3_resp": [
-        ("esquece de dividir por sqrt(d_k)", _ATT.format(**(_OK_ATT | dict(scale="")))),
-        ("divide por d_k em vez de sqrt(d_k)",
-         _ATT.format(**(_OK_ATT | dict(scale=" / Q.shape[-1]")))),
-        ("softmax no eixo das consultas (eixo 0)", _ATT.format(**(_OK_ATT | dict(ax="0")))),
-        ("aplica a máscara depois da softmax, sem renormalizar",
-         _ATT.format(**(_OK_ATT | dict(masking="pass",
-                                       after="weights = weights * mask if mask is not None "
-                                             "else weights")))),
-    ],
-    "c10_ex4_resp": [
-        ("expoente i/d em vez de 2i/d", _PE.format(expo="two_i / 2 / d", fill=_OK_FILL)),
-        ("seno e cosseno trocados",
-         _PE.format(expo="two_i / d", fill="pe[:, 0::2] = np.cos(angles)\n"
-                                           "    pe[:, 1::2] = np.sin(angles[:, : d // 2])")),
-        ("senos e cossenos concatenados em vez de intercalados",
-         _PE.format(expo="two_i / d",
-                    fill="h = angles.shape[1]\n    pe[:, :h] = np.sin(angles)\n"
-                         "    pe[:, h:] = np.cos(angles[:, : d // 2])")),
-    ],
-}
+# Typical wrong answers, per exercise: (message, answer cell code), declared in the notebook.
+WRONG = common.misconceptions(SOURCE)
 
 
 def test_executes_with_figures(executed):
@@ -108,6 +37,10 @@ def test_executes_with_figures(executed):
     assert diff < 1e-5
     assert "gradiente de x: Tensor" in text
     print(re.search(r"forward: rnnlib .*", text).group(0))
+    # the torch classifier: h[-1] of an unpacked padded batch reads the padding; packed it does not
+    unpacked = common.number(r"h\[-1\] sem empacotar x sequência sozinha: ([0-9.e+-]+)", text)
+    packed = common.number(r"com pack_padded_sequence x sequência sozinha: ([0-9.e+-]+)", text)
+    assert unpacked > 1e-3 and packed < 1e-12
 
 
 def test_structure():
@@ -118,6 +51,15 @@ def test_structure():
     code = "\n".join("".join(c["source"]) for c in parts.cells if c["cell_type"] == "code")
     assert "import keras" not in code and "tensorflow" not in code  # Keras only in markdown
     assert "EchoStateNetwork" in forbid["c10_ex1_resp"]["forbid"]
+    # the ESN normalises with the training years only (chapter 07's rule); Deep Speech 2 used
+    # bidirectional simple-RNN/GRU layers; chapter 04's spectral-radius exercise is not repeated
+    assert "treino.mean(), treino.std()" in code and "series.mean()" not in code
+    assert "LSTMs bidirecionais, como no Deep Speech 2" not in text and "GRUs, e não" in text
+    assert "def scale_to_spectral_radius" not in code
+    assert "pack_padded_sequence(" in text
+    assert set(WRONG) == set(EXERCISES) and all(len(w) >= 2 for w in WRONG.values())
+    assert len(common.check_quizzes(SOURCE)) == 6
+    assert common.check_visible_checks(SOURCE, parts.exercises) >= 12
     assert "EchoStateNetwork" in forbid["c10_ex2_resp"]["forbid"]
     assert "torch" in forbid["c10_ex3_resp"]["forbid"]
 
@@ -125,7 +67,7 @@ def test_structure():
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
     common.assert_source_scores_full(SOURCE, cache_dir, min_score=15)
     common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path,
-                                      leaks=("np.linalg.solve(Z.T",))
+                                      leaks=("np.linalg.solve(Z.T", "equivocos"))
 
 
 @common.wrong_cases(WRONG)
