@@ -5,7 +5,6 @@ release scores 0, and every typical wrong answer loses its exercise's points and
 """
 
 import re
-from functools import partial
 
 from . import common
 from .common import numbers
@@ -17,77 +16,23 @@ EXERCISES = {  # answer cell -> its test cells
 }
 
 
-_mutate = partial(common.mutate, SOURCE)
-
-
-# Typical wrong answers, per exercise: (description, answer cell code).
-WRONG = {
-    "c05_ex1_resp": [
-        ("h = o * c, sem a tangente do estado da célula",
-         _mutate("c05_ex1_resp", ("h = o * np.tanh(c)", "h = o * c"))),
-        ("blocos na ordem i, g, f, o em vez de i, f, g, o",
-         _mutate("c05_ex1_resp", ("f = sigmoid(a[:, H:2 * H])", "f = sigmoid(a[:, 2 * H:3 * H])"),
-                 ("g = np.tanh(a[:, 2 * H:3 * H])", "g = np.tanh(a[:, H:2 * H])"))),
-        ("esquece o portão de entrada: c = f * c_prev + g",
-         _mutate("c05_ex1_resp", ("c = f * c_prev + i * g", "c = f * c_prev + g"))),
-    ],
-    "c05_ex2_resp": [
-        ("dc_total ignora o caminho por h_t = o * tanh(c_t)",
-         _mutate("c05_ex2_resp",
-                 ("dc_total = dc + dh * o * (1 - tanh_c ** 2)", "dc_total = dc + dh * o"))),
-        ("esquece a derivada da sigmoide no portão de esquecimento",
-         _mutate("c05_ex2_resp",
-                 ("da_f = dc_total * c_prev * f * (1 - f)", "da_f = dc_total * c_prev"))),
-        ("dW_ih transposto (x^T da)",
-         _mutate("c05_ex2_resp", ("dW_ih = da.T @ x", "dW_ih = x.T @ da"))),
-    ],
-    "c05_ex3_resp": [
-        ("não carrega c: usa c0 em todos os passos",
-         _mutate("c05_ex3_resp", ("step_forward(x[t], h, c,", "step_forward(x[t], h, c0,"))),
-        ("guarda em hs[t] o estado de antes do passo",
-         _mutate("c05_ex3_resp",
-                 ("        h, c, cache = step_forward(x[t], h, c, W_ih, W_hh, b_ih, b_hh)\n"
-                  "        hs[t] = h\n",
-                  "        hs[t] = h\n"
-                  "        h, c, cache = step_forward(x[t], h, c, W_ih, W_hh, b_ih, b_hh)\n"))),
-    ],
-    "c05_ex4_resp": [
-        ("gradientes dos pesos não somados no tempo (fica só o de t = 0)",
-         _mutate("c05_ex4_resp", ("grads[k] += g[k]", "grads[k] = g[k]"))),
-        ("usa só dhs[t], sem o gradiente que volta de t + 1",
-         _mutate("c05_ex4_resp", ("step_backward(dh + dhs[t], dc,",
-                                  "step_backward(dhs[t], dc,"))),
-        ("não carrega dc para trás pela esteira",
-         _mutate("c05_ex4_resp", ("step_backward(dh + dhs[t], dc,",
-                                  "step_backward(dh + dhs[t], dc * 0,"))),
-    ],
-    "c05_ex5_resp": [
-        ("soma os vieses em bias_ih e deixa bias_hh com o valor aleatório do torch",
-         _mutate("c05_ex5_resp",
-                 ("lstm.bias_ih_l0.copy_(torch.from_numpy(b_ih))",
-                  "lstm.bias_ih_l0.copy_(torch.from_numpy(b_ih + b_hh))"),
-                 ("        lstm.bias_hh_l0.copy_(torch.from_numpy(b_hh))\n", ""))),
-        ("estado inicial na ordem (c0, h0)",
-         _mutate("c05_ex5_resp", ("state = (torch.from_numpy(h0).unsqueeze(0), "
-                                  "torch.from_numpy(c0).unsqueeze(0))",
-                                  "state = (torch.from_numpy(c0).unsqueeze(0), "
-                                  "torch.from_numpy(h0).unsqueeze(0))"))),
-        ("módulo em float32 (o padrão do torch)",
-         _mutate("c05_ex5_resp",
-                 ("lstm = torch.nn.LSTM(D, H, dtype=torch.float64)", "lstm = torch.nn.LSTM(D, H)"),
-                 ("lstm(torch.from_numpy(x), state)",
-                  "lstm(torch.from_numpy(x).float(), tuple(s.float() for s in state))"),
-                 ("hs, h_T, c_T = out.numpy(), h_n[0].numpy(), c_n[0].numpy()",
-                  "hs, h_T, c_T = (out.double().numpy(), h_n[0].double().numpy(),\n"
-                  "                    c_n[0].double().numpy())"))),
-    ],
-}
+# Typical wrong answers, per exercise: (mensagem, answer cell code), declared in the notebook's
+# metadata ("equivocos"); the test plants each one.
+WRONG = common.misconceptions(SOURCE)
 
 
 def test_executes_with_figures(executed):
     nb, _ = executed
-    assert common.count_images(nb) >= 4
+    # Tom, Tom's bias widget (still figure), the cell diagram, adding problem, gradient, gates
+    assert common.count_images(nb) >= 6
     text = common.outputs_text(nb)
+    widget = [o for c in nb.cells if "interactive(" in c.source
+              for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(widget) == 1 and "application/vnd.jupyter.widget-view+json" in widget[0]["data"]
+    # the diagram's prose: with the forget bias at 2 the forget gate is drawn bright (near 1)
+    i_mean, f_mean, o_mean = numbers(r"média das portas: i ([0-9.]+), f ([0-9.]+), o ([0-9.]+)",
+                                     text)
+    assert f_mean > 0.7 and f_mean > max(i_mean, o_mean)
     # the hand-set one-unit LSTM keeps "gato" to the end; the plain RNN forgets it
     c_T, h_rnn = numbers(r"LSTM c_T = ([0-9.]+), RNN h_T = ([0-9.e+-]+)", text)
     assert c_T > 0.5 and h_rnn < 0.01
@@ -110,8 +55,19 @@ def test_executes_with_figures(executed):
 
 
 def test_structure():
-    parts = common.check_structure(SOURCE, WRONG)
+    parts = common.check_structure(SOURCE, WRONG, min_exercises=5)
     text, forbid = parts.text, parts.forbid
+    assert all(len(WRONG.get(gid, [])) >= 2 for gid in parts.exercises)
+    assert common.check_visible_checks(SOURCE, parts.exercises) >= 18
+    # derivation, not transcription: the step's backward formulas are not printed
+    for formula in (r"\delta a^i &=", r"\delta a^f &=", r"\widetilde{\delta c}_t =",
+                    r"\delta c_{t-1} = \widetilde", r"\delta W_{ih} = \delta a^\top"):
+        assert formula not in text, formula
+    assert "Exemplo resolvido: a porta de saída" in text
+    # one vocabulary (course/GLOSSARIO.md)
+    everything = "".join("".join(c["source"]) for c in parts.cells)
+    for banned in ("portão", "portões", "*forward*", "*backward*"):
+        assert banned not in everything, banned
     assert "peixe" in text and "esteira" in text
     assert "lstm_cell_forward" in forbid["c05_ex1_resp"]["forbid"]
     assert "lstm_cell_backward" in forbid["c05_ex2_resp"]["forbid"]
@@ -123,8 +79,18 @@ def test_structure():
     assert [c["metadata"]["nbgrader"]["grade_id"] for c in torch_cells] == ["c05_ex5_resp"]
 
 
+def test_quizzes():
+    found = common.check_quizzes(SOURCE)
+    assert len(found) == 7
+    questions = " ".join(common.cells(SOURCE)[i]["source"][0] for i, c in enumerate(
+        common.cells(SOURCE)) if c["cell_type"] == "markdown"
+        and "".join(c["source"]).startswith("**Pergunta"))
+    for gate in ("porta de esquecimento", "porta de entrada", "porta de saída"):
+        assert gate in questions, gate  # a question per gate
+
+
 def test_source_scores_full_and_release_zero(cache_dir, tmp_path):
-    common.assert_source_scores_full(SOURCE, cache_dir, min_score=15)
+    common.assert_source_scores_full(SOURCE, cache_dir, min_score=18)
     common.assert_release_scores_zero(SOURCE, cache_dir, tmp_path)
 
 
