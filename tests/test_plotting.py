@@ -120,3 +120,36 @@ def test_lstm_cell_gates_are_coloured_by_their_values():
         plotting.plot_lstm_cell({k: gates[k] for k in "ifg"}, c0, c, h)
     with pytest.raises(ValueError, match="c: expected 5 values"):
         plotting.plot_lstm_cell(gates, c0, np.ones(4), h)
+
+
+def test_unrolled_rnn_draws_states_shared_weights_and_gradient():
+    from rnnlib import functional as F
+
+    rng = np.random.default_rng(4)
+    T, N, D, H = 5, 2, 3, 4
+    xs = rng.standard_normal((T, N, D))
+    W_xh, W_hh, b = rng.standard_normal((H, D)), rng.standard_normal((H, H)), rng.standard_normal(H)
+    hs, cache = F.rnn_forward(xs, np.zeros((N, H)), W_xh, W_hh, b)
+    dhs = np.zeros_like(hs)
+    dhs[-1] = rng.standard_normal((N, H))
+    norms = []
+    dh = dhs[-1]
+    for t in reversed(range(T)):  # ||dL/dh_t||, loss at the end only
+        norms.append(np.linalg.norm(dh[1]))
+        dh = ((1 - hs[t] ** 2) * dh) @ W_hh
+    norms = np.array(norms[::-1])
+    fig = plotting.plot_unrolled_rnn(hs[:, 1], W_hh, xs=xs[:, 1], grad_norms=norms)
+    ax_w, ax = fig.axes[:2]
+    np.testing.assert_allclose(ax_w.images[0].get_array(), W_hh)  # the one shared matrix
+    cols = {c.get_label(): c for c in ax.collections}
+    for t in range(T):
+        np.testing.assert_allclose(cols[f"h_{t + 1}"].get_array(), hs[t, 1])
+        np.testing.assert_allclose(cols[f"x_{t + 1}"].get_array(), xs[t, 1])
+    arrows = {a.get_gid(): a.arrow_patch.get_linewidth() for a in ax.texts if a.get_gid()}
+    widths = [arrows[f"grad_{t + 1}"] for t in range(1, T)]
+    np.testing.assert_allclose(widths, plotting.unrolled.grad_widths(norms)[1:])
+    assert np.argmax(widths) == np.argmax(norms[1:])
+    with pytest.raises(ValueError, match=r"W_hh: expected shape \(4, 4\)"):
+        plotting.plot_unrolled_rnn(hs[:, 0], np.ones((3, 3)))
+    with pytest.raises(ValueError, match="grad_norms: expected 5 values"):
+        plotting.plot_unrolled_rnn(hs[:, 0], W_hh, grad_norms=np.ones(4))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import _axes, _np
+from ._base import _axes, _np, _strip
 
 __all__ = ["plot_lstm_cell", "GATES"]
 
@@ -34,23 +34,6 @@ def _vec(name, v, H=None):
     if H is not None and v.shape[0] != H:
         raise ValueError(f"{name}: expected {H} values (one per hidden unit), got {v.shape[0]}")
     return v
-
-
-def _strip(ax, name, values, x, y, cmap, vmin, vmax, width=1.4, height=0.5):
-    """One row of squares (one per unit) centred at (x, y); returns its PatchCollection."""
-    import matplotlib.colors as mcolors
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Rectangle
-
-    H = len(values)
-    w = width / H
-    rects = [Rectangle((x - width / 2 + k * w, y - height / 2), w, height) for k in range(H)]
-    coll = PatchCollection(rects, cmap=cmap, norm=mcolors.Normalize(vmin, vmax),
-                           edgecolor="black", linewidth=0.4, zorder=3)
-    coll.set_array(np.asarray(values, dtype=float))
-    coll.set_label(name)
-    ax.add_collection(coll)
-    return coll
 
 
 def plot_lstm_cell(gates, c_prev, c, h, ax=None, title=None):
