@@ -78,7 +78,7 @@ def test_a_later_exercise_may_use_an_earlier_ones_reference(cache_dir, tmp_path)
     """Chapter 03's truncated BPTT with rnnlib's rnn_forward/rnn_backward, which exercises 1
     and 2 forbid: the authors once needed a locked helper cell for this; now it is allowed."""
     source = COURSE / "03-bptt" / "03-bptt.ipynb"
-    code = '''def truncated_bptt(xs, h0, W_xh, W_hh, b, dhs, k):
+    code = '''def truncated_bptt(xs, h0, W_xh, W_hh, b, dhs, k, bptt):
     dW_xh, dW_hh, db, h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(b), h0
     for s in range(0, xs.shape[0], k):
         hs, cache = F.rnn_forward(xs[s:s + k], h, W_xh, W_hh, b)
@@ -87,7 +87,7 @@ def test_a_later_exercise_may_use_an_earlier_ones_reference(cache_dir, tmp_path)
         h = hs[-1]
     return dW_xh, dW_hh, db, h
 '''
-    path = substitute_answer(source, "c03_ex4_resp", code, tmp_path / "s.ipynb")
+    path = substitute_answer(source, "c03_ex3_resp", code, tmp_path / "s.ipynb")
     result = grade_notebook(source, path, cache_dir=cache_dir)
     assert result.status == "ok", (result.reasons, result.notes)
     assert result.score == result.max_score
