@@ -6,6 +6,8 @@ so nothing global changes:
 - ``aluno``: the interface in Brazilian Portuguese by default, nbgrader's instructor tools
   (formgrader, create assignment, course list) switched off, the student release as the folder
   it opens; a later run releases only chapters not there yet, so the learner's work stays.
+  It opens on the course's "comece aqui" page (``course/COMECE-AQUI.md``, rendered), copied
+  into the folder with the glossary on every run.
 - ``instrutor``: the same language default, the formgrader and create-assignment tools on, and
   an ``nbgrader_config.py`` that points nbgrader at ``course/`` and ``build/nbgrader/``.
 
@@ -27,6 +29,8 @@ from .nbgrader_config import REPO
 BUILD = REPO / "build"
 WORKSPACE = BUILD / "release"  # the learner's notebooks (README: build/release/NN-slug/)
 ROLES = ("aluno", "instrutor")
+START_PAGE = "COMECE-AQUI.md"  # what the learner's JupyterLab opens first
+COURSE_PAGES = (START_PAGE, "GLOSSARIO.md")  # copied into the learner's folder on every run
 INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                           "@jupyter/nbgrader:course-list")
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
@@ -64,11 +68,16 @@ def config_dir(role, root=BUILD / "jupyter"):
         "ServerApp": {"jpserver_extensions": {name: instructor
                                               for name in INSTRUCTOR_SERVER_EXTENSIONS}},
         "LabApp": {"news_url": None,
-                   "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
+                   "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+                   **({} if instructor else {"default_url": f"/lab/tree/{START_PAGE}"})},
     })
     _write_json(folder / "labconfig" / "page_config.json",
                 {"disabledExtensions": {name: not instructor for name in INSTRUCTOR_LAB_PLUGINS}})
-    _write_json(folder / "labconfig" / "default_setting_overrides.json", SETTING_DEFAULTS)
+    settings = dict(SETTING_DEFAULTS)
+    if not instructor:  # the start page opens rendered, not in the text editor
+        settings["@jupyterlab/docmanager-extension:plugin"] = {
+            "defaultViewers": {"markdown": "Markdown Preview"}}
+    _write_json(folder / "labconfig" / "default_setting_overrides.json", settings)
     nbgrader_config = folder / "nbgrader_config.py"
     if instructor:
         nbgrader_config.write_text(NBGRADER_CONFIG, encoding="utf-8")
@@ -93,6 +102,9 @@ def learner_workspace(workspace=WORKSPACE, course=REPO / "course", chapter=None)
         for name in released:
             release(course, tmp, name)
             shutil.copytree(Path(tmp) / "release" / name, workspace / name, dirs_exist_ok=True)
+    for page in COURSE_PAGES:  # the course's own pages, not the learner's work: always fresh
+        if (Path(course) / page).is_file():
+            shutil.copyfile(Path(course) / page, workspace / page)
     return released, kept
 
 

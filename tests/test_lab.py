@@ -13,7 +13,7 @@ import pytest
 from browser import ARTIFACTS, chromium, free_port, server, wait_for
 
 from autograder import notebook as nbmod
-from autograder.lab import INSTRUCTOR_LAB_PLUGINS, lab_command, learner_workspace
+from autograder.lab import INSTRUCTOR_LAB_PLUGINS, config_dir, lab_command, learner_workspace
 from autograder.release import SOLUTION_BEGIN, SOLUTION_END, solution_regions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +72,19 @@ def test_workspace_keeps_the_learners_work(tmp_path):
     mine.write_text('{"cells": [], "trabalho": "meu"}', encoding="utf-8")
     assert learner_workspace(tmp_path, chapter="00-como-usar") == ([], ["00-como-usar"])
     assert "meu" in mine.read_text(encoding="utf-8"), "make curso apagou o trabalho do aluno"
+
+
+def test_workspace_opens_on_the_start_page(tmp_path):
+    learner_workspace(tmp_path / "curso", chapter="00-como-usar")
+    start = (tmp_path / "curso" / "COMECE-AQUI.md").read_text(encoding="utf-8")
+    assert "Comece pelo capítulo 00" in start and "python -m autograder check" in start
+    assert (tmp_path / "curso" / "GLOSSARIO.md").is_file()
+    aluno = json.loads((config_dir("aluno", tmp_path / "cfg") / "jupyter_server_config.json")
+                       .read_text(encoding="utf-8"))
+    assert aluno["LabApp"]["default_url"] == "/lab/tree/COMECE-AQUI.md"
+    instrutor = json.loads((config_dir("instrutor", tmp_path / "cfg")
+                            / "jupyter_server_config.json").read_text(encoding="utf-8"))
+    assert "default_url" not in instrutor["LabApp"]
 
 
 def test_learner_server_has_no_instructor_tools(learner):
