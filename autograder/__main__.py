@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .nbgrader_config import OUT, REPO
+from . import classfolder
 
 
 def _limits(args):
@@ -43,6 +43,13 @@ def cmd_grade(args):
           f"{len(rows)} linhas, {len(review)} para revisão.")
     for r in review:
         print(f"  revisar: {r['student']} / {r['chapter']}: {r['reason']}")
+    from .formgrader import sync
+
+    shown = sync(args.out, args.course)
+    print(f"formgrader: {shown} entregas corrigidas em {Path(args.out) / 'autograded'} "
+          f"(gradebook {Path(args.out) / 'gradebook.db'})")
+    cmd_report(args)
+    cmd_export(argparse.Namespace(out=args.out, course=args.course, escala=None))
     return 0
 
 
@@ -93,8 +100,9 @@ def parser():
     p = argparse.ArgumentParser(prog="autograder",
                                 description="Corretor automático do curso de RNNs.")
     sub = p.add_subparsers(dest="command", required=True)
-    common = {"--course": dict(default=str(REPO / "course"), help="pasta-fonte dos capítulos"),
-              "--out": dict(default=str(OUT), help="pasta de saída (fora de course/)")}
+    common = {"--course": dict(help="pasta-fonte dos capítulos (padrão: course/ do projeto)"),
+              "--out": dict(help="pasta da turma (padrão: a de turma.json nesta pasta, senão "
+                                 "AUTOGRADER_OUT, senão build/nbgrader)")}
 
     r = sub.add_parser("release", help="gera a versão do aluno (sem soluções)")
     r.add_argument("chapter", nargs="?", help="um capítulo (padrão: todos)")
@@ -141,9 +149,22 @@ def parser():
     return p
 
 
+def _class_folder(args):
+    """Resolve --out/--course to the class folder every command shares; say which it is."""
+    given = (args.out, getattr(args, "course", None))
+    args.out, course, origin = classfolder.resolve(*given)
+    if hasattr(args, "course"):
+        args.course = course
+    saved = classfolder.remember(*given)
+    print(f"pasta da turma: {args.out} ({origin})"
+          + (f"; lembrada em {saved} para os próximos comandos" if saved else ""))
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     try:
+        if hasattr(args, "out"):
+            _class_folder(args)
         return args.func(args)
     except Exception as exc:
         from .files import BatchLocked

@@ -4,7 +4,8 @@ Each role gets its own Jupyter config folder (``JUPYTER_CONFIG_DIR``, under ``bu
 so nothing global changes:
 
 - ``aluno``: the interface in Brazilian Portuguese by default, nbgrader's instructor tools
-  (formgrader, create assignment, course list) switched off, the student release as the folder
+  (formgrader, create assignment, course list) and its class-only pages (assignment list, the
+  Nbgrader menu) switched off, the student release as the folder
   it opens; a later run releases only chapters not there yet, so the learner's work stays.
   It opens on the course's "comece aqui" page (``course/COMECE-AQUI.md``, rendered), copied
   into the folder with the glossary on every run.
@@ -33,6 +34,10 @@ START_PAGE = "COMECE-AQUI.md"  # what the learner's JupyterLab opens first
 COURSE_PAGES = (START_PAGE, "GLOSSARIO.md")  # copied into the learner's folder on every run
 INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                           "@jupyter/nbgrader:course-list")
+# Only meaningful in a class (nbgrader's exchange, as in classroom/): without one, the
+# "Assignment List" opens an English error page. The learner alone gets neither.
+CLASS_LAB_PLUGINS = ("@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:menu")
+CLASS_SERVER_EXTENSIONS = ("nbgrader.server_extensions.assignment_list",)
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
                                 "nbgrader.server_extensions.course_list")
 # The pt-BR language pack (4.5.post3, the newest) lacks most top-level menu titles; the menu
@@ -65,14 +70,15 @@ def config_dir(role, root=BUILD / "jupyter"):
     instructor = role == "instrutor"
     folder = Path(root).resolve() / role
     _write_json(folder / "jupyter_server_config.json", {
-        "ServerApp": {"jpserver_extensions": {name: instructor
-                                              for name in INSTRUCTOR_SERVER_EXTENSIONS}},
+        "ServerApp": {"jpserver_extensions": {
+            name: instructor for name in INSTRUCTOR_SERVER_EXTENSIONS + CLASS_SERVER_EXTENSIONS}},
         "LabApp": {"news_url": None,
                    "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
                    **({} if instructor else {"default_url": f"/lab/tree/{START_PAGE}"})},
     })
     _write_json(folder / "labconfig" / "page_config.json",
-                {"disabledExtensions": {name: not instructor for name in INSTRUCTOR_LAB_PLUGINS}})
+                {"disabledExtensions": {name: not instructor
+                                        for name in INSTRUCTOR_LAB_PLUGINS + CLASS_LAB_PLUGINS}})
     settings = dict(SETTING_DEFAULTS)
     if not instructor:  # the start page opens rendered, not in the text editor
         settings["@jupyterlab/docmanager-extension:plugin"] = {

@@ -1,8 +1,13 @@
 """nbgrader configuration for the course (read by ``nbgrader`` and by ``autograder``).
 
 ``course/`` is the source directory (one assignment per chapter folder); everything nbgrader
-generates (release, submitted, autograded, feedback, gradebook) goes under ``AUTOGRADER_OUT``
-(default ``build/nbgrader`` at the repository root), outside the source tree and ignored by git.
+generates (release, submitted, autograded, feedback, gradebook) goes into the class folder
+(``autograder.classfolder``: ``turma.json`` in the current folder, else ``AUTOGRADER_OUT``, else
+``build/nbgrader`` at the repository root), outside the source tree and ignored by git.
+
+Loaded by nbgrader itself (the formgrader, ``nbgrader generate_assignment``), it makes nbgrader's
+own "Generate" refuse with a message: that release would lack what ``python -m autograder
+release`` adds (quiz cells, release modes, the leak check), and it would overwrite the real one.
 Set ``AUTOGRADER_DB_URL`` to use another gradebook, for example PostgreSQL:
 ``postgresql://usuario:senha@servidor/curso_rnn``.
 """
@@ -11,8 +16,21 @@ import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-OUT = Path(os.environ.get("AUTOGRADER_OUT", REPO / "build" / "nbgrader")).resolve()
+from nbconvert.preprocessors import Preprocessor
+
+from .classfolder import REPO, resolve  # noqa: F401  (REPO: imported from here elsewhere)
+
+GENERATE_REFUSED = (
+    "Use `python -m autograder release --mode class` (ou `make release`) para gerar a versão "
+    "do aluno: o \"Generate\" do nbgrader geraria outra versão, sem o que o autograder "
+    "acrescenta (perguntas, modos de liberação, verificação de vazamentos), por cima dela.")
+
+
+class UseAutograderRelease(Preprocessor):
+    """First preprocessor of nbgrader's GenerateAssignment where nbgrader loads this config."""
+
+    def __init__(self, *args, **kwargs):  # nbgrader builds it before touching the release
+        raise RuntimeError(GENERATE_REFUSED)
 
 
 def ensure_alembic_on_path():
@@ -22,13 +40,24 @@ def ensure_alembic_on_path():
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def configure(c, source_dir=None, out_dir=None, db_url=None):
-    """Fill the nbgrader traitlets config ``c``."""
-    out = Path(out_dir or OUT).resolve()
+def configure(c, source_dir=None, out_dir=None, db_url=None, generate=None):
+    """Fill the nbgrader traitlets config ``c``.
+
+    Without ``out_dir`` (nbgrader's own config: formgrader, nbgrader commands) the class folder
+    is found as every autograder command finds it, and nbgrader's own generate_assignment is
+    refused (``generate=True`` allows it, as ``autograder.release`` does by passing out_dir).
+    """
+    folder, course, _ = resolve()
+    out = Path(out_dir or folder).resolve()
+    if not (generate if generate is not None else out_dir is not None):
+        from nbgrader.converters import GenerateAssignment
+
+        usual = GenerateAssignment.class_traits()["preprocessors"].default()
+        c.GenerateAssignment.preprocessors = [UseAutograderRelease, *usual]
     out.mkdir(parents=True, exist_ok=True)  # nbgrader chdirs into its root
     c.CourseDirectory.course_id = "curso-rnn"
     c.CourseDirectory.root = str(out)
-    c.CourseDirectory.source_directory = str(Path(source_dir or REPO / "course").resolve())
+    c.CourseDirectory.source_directory = str(Path(source_dir or course).resolve())
     c.CourseDirectory.db_url = (db_url or os.environ.get("AUTOGRADER_DB_URL")
                                 or f"sqlite:///{out / 'gradebook.db'}")
     c.ClearSolutions.code_stub = {"python": "# SEU CÓDIGO AQUI\nraise NotImplementedError()"}

@@ -66,12 +66,17 @@ def write_gradebook(out_dir, records, db_url=None):
         _fill_gradebook(out_dir, records, db_url)
 
 
-def _fill_gradebook(out_dir, records, db_url):
+def gradebook(out_dir, db_url=None):
+    """nbgrader's Gradebook of the class folder (``AUTOGRADER_DB_URL`` when set)."""
     from nbgrader.api import Gradebook
 
     db_url = db_url or os.environ.get("AUTOGRADER_DB_URL") or \
         f"sqlite:///{Path(out_dir) / 'gradebook.db'}"
-    with Gradebook(db_url, course_id="curso-rnn") as gb:
+    return Gradebook(db_url, course_id="curso-rnn")
+
+
+def _fill_gradebook(out_dir, records, db_url):
+    with gradebook(out_dir, db_url) as gb:
         for chap in sorted({r["chapter"] for r in records}):
             gb.update_or_create_assignment(chap)
             gb.update_or_create_notebook(chap, chap)

@@ -13,7 +13,13 @@ import pytest
 from browser import ARTIFACTS, chromium, free_port, server, wait_for
 
 from autograder import notebook as nbmod
-from autograder.lab import INSTRUCTOR_LAB_PLUGINS, config_dir, lab_command, learner_workspace
+from autograder.lab import (
+    CLASS_LAB_PLUGINS,
+    INSTRUCTOR_LAB_PLUGINS,
+    config_dir,
+    lab_command,
+    learner_workspace,
+)
 from autograder.release import SOLUTION_BEGIN, SOLUTION_END, solution_regions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +95,7 @@ def test_workspace_opens_on_the_start_page(tmp_path):
 
 def test_learner_server_has_no_instructor_tools(learner):
     disabled = learner.page_config()["disabledExtensions"]
-    for plugin in INSTRUCTOR_LAB_PLUGINS:
+    for plugin in INSTRUCTOR_LAB_PLUGINS + CLASS_LAB_PLUGINS:
         assert plugin in disabled, f"{plugin} deveria estar desligado para o aluno"
     with pytest.raises(urllib.error.HTTPError) as err:
         learner.get("/formgrader")

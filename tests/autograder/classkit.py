@@ -19,6 +19,24 @@ NO_BIAS = ('def tanh_forward(x, W, b):\n'
            '    """h = tanh(x W + b)"""\n'
            '    return np.tanh(x @ W)\n')
 EXPECTED = {"ana": 7, "bia": 0, "caio": 4, "eva": 6}  # points of 7
+SEM_VIES = {"id": "sem_vies", "mensagem": "parece que você esqueceu o viés b na soma",
+            "codigo": NO_BIAS}
+
+
+def course_with_mistake(folder):
+    """A copy of the sample course whose exercise 1 declares caio's mistake (``sem_vies``)."""
+    import shutil
+
+    from conftest import COURSE
+
+    shutil.copytree(COURSE, folder)
+    path = folder / CHAPTER / f"{CHAPTER}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "tanh_forward":
+            cell["metadata"].setdefault("autograder", {})["equivocos"] = [SEM_VIES]
+    path.write_text(json.dumps(nb, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder
 
 
 def _with(source_nb, answers):
