@@ -86,49 +86,58 @@ def _results(out):
         if folder.is_dir() else {}
 
 
-def test_cluster_grades_like_the_local_run(tmp_path, source_nb, released):
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """One scheduler and two workers for this module (the last test kills a worker)."""
+    with cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
+
+
+def test_cluster_grades_like_the_local_run(tmp_path, source_nb, released, dask_cluster):
+    address, _ = dask_cluster
     subs = write_class(tmp_path / "entregas", source_nb, released)
-    with cluster(tmp_path / "dask") as (address, _):
-        run = _grade(subs, tmp_path / "turma", address)
+    run = _grade(subs, tmp_path / "turma", address)
     assert run.returncode == 0, run.stderr + run.stdout
     assert "cluster Dask em tcp://127.0.0.1" in run.stdout and "2 workers" in run.stdout
     rows = json.loads((tmp_path / "turma" / "grades.json").read_text())
     assert {r["student"]: r["total"] for r in rows} == EXPECTED  # what the local run gives
 
 
-def test_worker_killed_mid_batch_then_rerun_finishes(tmp_path):
-    subs, out = tmp_path / "entregas", tmp_path / "turma"
-    for i in range(8):
-        (subs / f"aluno{i}").mkdir(parents=True)
-        (subs / f"aluno{i}" / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
-    with cluster(tmp_path / "dask") as (address, workers):
-        cmd = [sys.executable, "-m", "autograder", "grade", str(subs), "--course", str(COURSE),
-               "--out", str(out), "--scheduler", address, "--cell-timeout", "6"]
-        first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, start_new_session=True)
-        deadline = time.monotonic() + 180
-        while len(_results(out)) < 2:
-            assert time.monotonic() < deadline and first.poll() is None, first.stdout.read()
-            time.sleep(0.1)
-        os.killpg(workers[0].pid, signal.SIGKILL)  # one worker machine dies mid-batch
-        workers[0].wait()
-        try:
-            first.wait(timeout=240)  # the other worker takes over, or the batch gives up
-        except subprocess.TimeoutExpired:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait()
-        before = _results(out)
-        again = _grade(subs, out, address)
-    assert again.returncode == 0, again.stderr + again.stdout
-    after = _results(out)
-    assert len(after) == 8
-    for name, record in before.items():
-        assert after[name]["graded_at"] == record["graded_at"]  # never graded twice
-    rows = json.loads((out / "grades.json").read_text())
-    assert len(rows) == 8 and all(r["total"] == 7 and r["status"] == "ok" for r in rows)
-    assert not list(out.rglob("*.tmp"))
-
-
 def test_unreachable_scheduler_is_named():
     with pytest.raises(SchedulerError, match="127.0.0.1:9"):
         list(grade_on_cluster("tcp://127.0.0.1:9", [object()], [], "/tmp", timeout=2))
+
+
+def test_worker_killed_mid_batch_then_rerun_finishes(tmp_path, dask_cluster):
+    """Last in this module: it kills one of the module cluster's workers."""
+    subs, out = tmp_path / "entregas", tmp_path / "turma"
+    for i in range(6):
+        (subs / f"aluno{i}").mkdir(parents=True)
+        (subs / f"aluno{i}" / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
+    address, workers = dask_cluster
+    cmd = [sys.executable, "-m", "autograder", "grade", str(subs), "--course", str(COURSE),
+           "--out", str(out), "--scheduler", address, "--cell-timeout", "6"]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while len(_results(out)) < 2:
+        assert time.monotonic() < deadline and first.poll() is None, first.stdout.read()
+        time.sleep(0.1)
+    at_kill = len(_results(out))
+    os.killpg(workers[0].pid, signal.SIGKILL)  # one worker machine dies mid-batch
+    workers[0].wait()
+    try:
+        first.wait(timeout=240)  # the other worker takes over, or the batch gives up
+    except subprocess.TimeoutExpired:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    before = _results(out)
+    again = _grade(subs, out, address)
+    assert again.returncode == 0, again.stderr + again.stdout
+    after = _results(out)
+    assert at_kill < 6 and len(after) == 6
+    for name, record in before.items():
+        assert after[name]["graded_at"] == record["graded_at"]  # never graded twice
+    rows = json.loads((out / "grades.json").read_text())
+    assert len(rows) == 6 and all(r["total"] == 7 and r["status"] == "ok" for r in rows)
+    assert not list(out.rglob("*.tmp"))
