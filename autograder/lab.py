@@ -21,11 +21,12 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from .nbgrader_config import REPO
+from .nbgrader_config import REPO, with_scripts_on_path
 
 BUILD = REPO / "build"
 WORKSPACE = BUILD / "release"  # the learner's notebooks (README: build/release/NN-slug/)
@@ -129,7 +130,7 @@ def lab_command(role, root_dir, *, config_root=BUILD / "jupyter", port=None, tok
         argv.append("--no-browser")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir(role, config_root)))
     # nbgrader runs alembic from PATH; the kernel's python is the one beside this one
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["PATH"] = with_scripts_on_path(env.get("PATH", ""))
     return argv, env
 
 
@@ -148,9 +149,11 @@ def main(argv=None):
     else:
         root = REPO
     cmd, env = lab_command(args.role, root, port=args.port, open_browser=not args.no_browser)
+    if os.name == "nt":  # Windows has no exec: JupyterLab runs as a child until Ctrl+C
+        return subprocess.call(cmd, env=env, cwd=root)
     os.chdir(root)
     os.execvpe(cmd[0], cmd, env)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

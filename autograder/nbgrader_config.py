@@ -14,6 +14,7 @@ Set ``AUTOGRADER_DB_URL`` to use another gradebook, for example PostgreSQL:
 
 import os
 import sys
+import sysconfig
 from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
@@ -33,11 +34,19 @@ class UseAutograderRelease(Preprocessor):
         raise RuntimeError(GENERATE_REFUSED)
 
 
+def with_scripts_on_path(path):
+    """``path`` (a PATH value) with this Python's folder, then its scripts folder, in front.
+
+    nbgrader runs ``alembic`` from PATH, and the kernel's ``python`` is found there; a venv keeps
+    both in ``bin/`` (``Scripts\\`` on Windows, where conda keeps python.exe one level up)."""
+    front = list(dict.fromkeys([os.path.dirname(sys.executable), sysconfig.get_path("scripts")]))
+    rest = [p for p in (path or "").split(os.pathsep) if p and p not in front]
+    return os.pathsep.join(front + rest)
+
+
 def ensure_alembic_on_path():
     """nbgrader runs ``alembic`` from PATH: make the one beside this Python findable."""
-    bindir = os.path.dirname(sys.executable)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PATH"] = with_scripts_on_path(os.environ.get("PATH", ""))
 
 
 def configure(c, source_dir=None, out_dir=None, db_url=None, generate=None):

@@ -6,6 +6,7 @@ through the same code. Parameter names, layouts and gate orders are torch.nn's.
 
 from . import datasets, functional, gradcheck, init, io, models, optim, plotting, sampling, training
 from . import functional as F
+from ._optional import optional_torch, require_torch
 from .clip import clip_by_norm, clip_by_value, global_norm
 from .convert import from_torch
 from .esn import EchoStateNetwork
@@ -30,6 +31,8 @@ __all__ = [
     "clip_by_value",
     "global_norm",
     "from_torch",
+    "optional_torch",
+    "require_torch",
     "EchoStateNetwork",
     "SelfAttention",
     "positional_encoding",
