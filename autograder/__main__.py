@@ -27,6 +27,11 @@ def cmd_release(args):
 
 
 def cmd_grade(args):
+    if not sys.platform.startswith("linux"):
+        print("erro: corrigir uma turma só funciona no Linux (o isolamento das entregas usa "
+              "bubblewrap, unshare, setpriv e os limites do kernel). Para conferir o seu próprio "
+              "caderno, use `python -m autograder check CADERNO.ipynb`.", file=sys.stderr)
+        return 2
     from .batch import grade_batch
 
     if args.roster:
@@ -80,6 +85,7 @@ def cmd_feedback(args):
 
 
 def cmd_check(args):
+    from . import status as st
     from .selfcheck import self_check
 
     lines, isolation = self_check(args.notebook, args.source, _limits(args))
@@ -89,7 +95,8 @@ def cmd_check(args):
         mark = "OK  " if line.ok else "FALHOU"
         extra = f": {line.message}" if line.message and not line.ok else ""
         print(f"{mark} {line.grade_id} ({line.points:g}/{line.max_points:g}){extra}")
-    print(f"total: {total:g} de {maximum:g} (isolamento: {isolation})")
+    print(f"total: {total:g} de {maximum:g}")
+    print(st.isolation_label(isolation))
     if args.source is None:
         print("Só os testes visíveis e as perguntas foram verificados; a nota final usa "
               "também testes ocultos.")

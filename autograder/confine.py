@@ -4,21 +4,28 @@ Best first: bubblewrap (only the Python installation, a private copy of the ``rn
 ``autograder`` packages and a fresh work dir are visible; no network; separate PID namespace),
 else ``unshare -n``, else nothing. When the grader runs as root, every level also runs the
 student's code as its own unprivileged uid (``setpriv``), so it cannot write the course, the
-gradebook or the packages. Resource limits (memory, processes, file size, CPU time) are always
-set with ``setrlimit``. :func:`command` gives the command line and environment of one sandbox;
-what runs in it and how it talks to the grader is ``sandbox``'s business.
+gradebook or the packages. Resource limits (memory, processes, file size, CPU time) are set
+with ``setrlimit`` wherever Python has the ``resource`` module (not on Windows).
+Grading a class needs Linux; a learner's self-check also runs on Windows and macOS, with what
+exists there (no isolation, maybe no limits), and says so (``status.isolation_label``).
+:func:`command` gives the command line and environment of one sandbox; what runs in it and how
+it talks to the grader is ``sandbox``'s business.
 """
 
 import atexit
 import functools
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -65,6 +72,10 @@ def package_root():
     return root
 
 
+def is_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def _setpriv(uid):
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
 
@@ -76,7 +87,7 @@ def separate_uid():
     turns it off, for tests). Under bubblewrap the probe runs inside it: there every folder
     above the Python installation and the packages is a world-readable one that bubblewrap
     made, so a course kept in a private home (``/root``, a 0700 checkout) still gets its uid."""
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
+    if not is_root() or not shutil.which("setpriv"):
         return False
     if os.environ.get("AUTOGRADER_SAME_UID") == "1":
         return False
@@ -122,9 +133,9 @@ def source_protected():
 def describe_isolation():
     """Short description of the isolation in use (printed and stored with every grade)."""
     parts = {"bwrap": ["bwrap"], "unshare": ["unshare-net"], "none": []}[isolation()]
-    parts += (["setpriv"] if separate_uid() else []) + ["rlimit"]
-    text = "+".join(parts)
-    if os.geteuid() == 0 and not separate_uid():
+    parts += (["setpriv"] if separate_uid() else []) + (["rlimit"] if resource else [])
+    text = "+".join(parts) or "nenhum"
+    if is_root() and not separate_uid():
         text += " (sem limite de processos: root)"
     if not source_protected():
         text += " (curso gravável: conferido e restaurado a cada entrega)"
@@ -133,7 +144,7 @@ def describe_isolation():
 
 def _unshare_prefix():
     """New network and PID namespaces: when the runner ends, every process it left ends too."""
-    user = [] if os.geteuid() == 0 else ["-r"]
+    user = [] if is_root() else ["-r"]
     return ["unshare", *user, "-n", "-p", "--kill-child", "--mount-proc"]
 
 
@@ -197,6 +208,12 @@ def _bwrap_command(workdir, uid, setuid=None):
 
 
 def _sandbox_env(pythonpath, home):
+    if os.name == "nt":  # Python and its DLLs need Windows' own variables (SYSTEMROOT, PATH)
+        return {**os.environ, **_clean_env(pythonpath, home), "PATH": os.environ.get("PATH", "")}
+    return _clean_env(pythonpath, home)
+
+
+def _clean_env(pythonpath, home):
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
@@ -213,6 +230,9 @@ def _sandbox_env(pythonpath, home):
 
 
 def user_process_count():
+    """Processes of this user now (None where there is no /proc to count them: macOS)."""
+    if not os.path.isdir("/proc"):
+        return None
     uid, count = os.getuid(), 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -224,13 +244,27 @@ def user_process_count():
 
 
 def limit_resources(limits, nproc):
+    """The ``preexec_fn`` that sets the sandbox's limits; None without ``resource`` (Windows).
+
+    ``nproc`` None leaves the process count unlimited. Off Linux a limit the system refuses
+    (macOS and ``RLIMIT_AS``) is skipped instead of keeping the sandbox from starting."""
+    if resource is None:
+        return None
+    cpu = int(limits.notebook_timeout) + 10
+    wanted = [(resource.RLIMIT_AS, limits.memory_bytes), (resource.RLIMIT_NPROC, nproc),
+              (resource.RLIMIT_FSIZE, limits.max_file_bytes), (resource.RLIMIT_CPU, cpu),
+              (resource.RLIMIT_CORE, 0)]
+    strict = sys.platform.startswith("linux")
+
     def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes))
-        cpu = int(limits.notebook_timeout) + 10
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for kind, value in wanted:
+            if value is None:
+                continue
+            try:
+                resource.setrlimit(kind, (value, value))
+            except (ValueError, OSError):
+                if strict:
+                    raise
 
     return apply
 

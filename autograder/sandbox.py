@@ -9,11 +9,13 @@ the sandbox runs and what it may see is ``confine``'s business.
 import io
 import json
 import os
+import queue
 import select
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from .confine import (
     Limits,
     command,
     describe_isolation,
+    is_root,
     limit_resources,
     separate_uid,
     sweep,
@@ -31,6 +34,8 @@ from .confine import (
 )
 
 MAX_CAPTURE_BYTES = 256 << 20
+# select() waits on pipes everywhere but Windows, where a thread reads the runner's pipe instead
+POLL_PIPES = os.name != "nt"
 
 
 @dataclass
@@ -52,22 +57,50 @@ class _Channel:
 
     def __init__(self, pipe):
         self.fd, self.buf, self.open, self.broken = pipe.fileno(), bytearray(), True, False
+        self.chunks = None
+        if not POLL_PIPES:
+            self.chunks = queue.Queue()
+            threading.Thread(target=self._pump, args=(os.dup(self.fd),), daemon=True).start()
+
+    def _pump(self, fd):
+        """Thread (no select on Windows' pipes): the pipe's chunks into a queue, b"" at its end.
+        It reads its own copy of the descriptor, so the grader may close the pipe any time."""
+        try:
+            while data := os.read(fd, 1 << 20):
+                self.chunks.put(data)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+            self.chunks.put(b"")
+
+    def _receive(self, timeout, chunks):
+        """Up to ``chunks`` reads of the pipe, waiting ``timeout`` seconds for the first."""
+        if self.chunks is not None:
+            try:
+                yield self.chunks.get(timeout=timeout)
+                for _ in range(chunks - 1):
+                    yield self.chunks.get_nowait()
+            except queue.Empty:
+                pass
+            return
+        ready = select.select([self.fd], [], [], timeout)[0]
+        while ready and chunks:
+            yield os.read(self.fd, 1 << 20)
+            chunks -= 1
+            ready = select.select([self.fd], [], [], 0)[0]
 
     def read(self, timeout, chunks=16):
         """Events available now, waiting up to ``timeout`` seconds for the first bytes."""
         if not self.open:
             time.sleep(timeout)
             return []
-        ready = select.select([self.fd], [], [], timeout)[0]
-        while ready and chunks:
-            data = os.read(self.fd, 1 << 20)
+        for data in self._receive(timeout, chunks):
             if not data:
                 self.open = False
                 break
             if not self.broken:
                 self.buf += data
-            chunks -= 1
-            ready = select.select([self.fd], [], [], 0)[0]
         return self._parse()
 
     def _parse(self):
@@ -97,11 +130,19 @@ class _Channel:
         return events
 
 
-def _kill(proc):
+def _kill_group(proc):
+    """Kill the runner and what it left in its process group (just the runner on Windows)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
     except ProcessLookupError:
         pass
+
+
+def _kill(proc):
+    _kill_group(proc)
     proc.wait()
 
 
@@ -112,8 +153,9 @@ def _attempt(workdir, uid, limits, deadline, result, cells, captured):
     """
     cmd, env = command(workdir, uid)
     nproc = limits.max_processes
-    if os.geteuid() != 0:
-        nproc += user_process_count()
+    if not is_root():
+        others = user_process_count()
+        nproc = None if others is None else nproc + others
     known = {c["index"] for c in cells}
     tests = {c["index"] for c in cells if c["kind"] == "test"}
     proc = subprocess.Popen(
@@ -164,10 +206,7 @@ def _attempt(workdir, uid, limits, deadline, result, cells, captured):
                 return "fatal", None
     finally:
         proc.stdout.close()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # what the runner left in its group
-        except ProcessLookupError:
-            pass
+        _kill_group(proc)  # what the runner left in its group
         proc.wait()
         sweep(uid)
     if done:

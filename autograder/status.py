@@ -84,3 +84,25 @@ def reasons_label(reasons):
 def _join(items):
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " e " + items[-1]
+
+
+def isolation_label(code):
+    """What a self-check's sandbox had, in words a learner understands.
+
+    ``code`` is ``confine.describe_isolation()``'s ('bwrap+setpriv+rlimit', 'unshare-net+rlimit',
+    'rlimit', 'nenhum', maybe followed by a note in parentheses)."""
+    parts = set(code.split(" ", 1)[0].split("+"))
+    if "bwrap" in parts:
+        where = "numa caixa isolada, sem internet e vendo só a pasta do caderno"
+    elif "unshare-net" in parts:
+        where = "sem internet, mas com acesso aos seus arquivos"
+    else:
+        where = ("sem isolamento, como numa célula do Jupyter: com acesso aos seus arquivos e à "
+                 "internet")
+    limits = ("com limites de memória, de processos e de tempo" if "rlimit" in parts
+              else "só com limite de tempo por célula")
+    text = f"Seu código rodou {where}, {limits}."
+    if "bwrap" not in parts:
+        text += (" Para conferir os seus exercícios isso basta; na correção da turma (no Linux) "
+                 "cada entrega roda isolada.")
+    return text

@@ -60,17 +60,19 @@ def torch_tests(chapter):
     return found
 
 
-def release_solved(learner, chapter, folder):
-    """``make curso``'s release of ``chapter`` in the learner's venv, answers filled in."""
+def release_solved(learner, chapter, folder, answers=None):
+    """``make curso``'s release of ``chapter`` in the learner's venv, answers filled in (those of
+    ``answers``, grade_id -> code, instead of the solution; None keeps the release's stub)."""
     learner.run("-c", "import sys; from autograder.lab import learner_workspace; "
                 "print(learner_workspace(sys.argv[1], chapter=sys.argv[2]))",
                 folder, chapter, cwd=folder.parent)
     path = folder / chapter / f"{chapter}.ipynb"
     nb = json.loads(path.read_text(encoding="utf-8"))
-    answers = solutions(chapter)
+    filled = {**solutions(chapter), **(answers or {})}
     for cell in nb["cells"]:
-        if nbmod.cell_kind(cell) == "answer":
-            cell["source"] = answers[nbmod.nbgrader_meta(cell)["grade_id"]]
+        gid = nbmod.nbgrader_meta(cell).get("grade_id")
+        if nbmod.cell_kind(cell) == "answer" and filled[gid] is not None:
+            cell["source"] = filled[gid]
     path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     return path
 
@@ -146,3 +148,43 @@ def test_chapter_runs_without_torch(learner, chapter, tmp_path):
             assert TORCH_HELP in text and CPU_INDEX in text, cell.source[:200]
             helped += 1
     assert helped, f"{chapter}: nenhuma célula explicou como instalar o torch"
+
+
+AS_ON_WINDOWS = """\
+import sys
+sys.modules["resource"] = None  # no setrlimit, as on Windows
+import autograder.sandbox
+autograder.sandbox.POLL_PIPES = False  # a thread reads the runner's pipe, as on Windows
+"""
+
+
+def grade_lines(stdout):
+    return [(m[1], m[2], m[3]) for m in map(LINE.match, stdout.splitlines()) if m]
+
+
+def test_self_check_without_bubblewrap_unshare_setpriv_nor_resource(learner, tmp_path):
+    """Where none of Linux's tools exist (Windows, macOS), the self-check still grades right:
+    the same lines as with them, an infinite loop included, and it says which isolation it had."""
+    chapter = "02-rnn-simples"
+    functions = [(gid, m[1]) for gid, code in solutions(chapter).items()
+                 if (m := re.search(r"^def (\w+)\(", code, re.M))]
+    (untouched, _), (looping, name) = functions[:2]
+    path = release_solved(learner, chapter, tmp_path / "curso", {
+        untouched: None, looping: f"def {name}(*args, **kwargs):\n    while True:\n        pass\n"})
+    check = ("-m", "autograder", "check", path, "--cell-timeout", "20")
+    normal = learner.run(*check, cwd=tmp_path, check=False)
+    simulated = tmp_path / "sem-linux"
+    simulated.mkdir()
+    (simulated / "sitecustomize.py").write_text(AS_ON_WINDOWS, encoding="utf-8")
+    (simulated / "bin").mkdir()  # PATH without bwrap, unshare nor setpriv
+    bare = learner.run(*check, cwd=tmp_path, check=False,
+                       env=learner.env(PATH=str(simulated / "bin"), PYTHONPATH=str(simulated)))
+    lines = grade_lines(bare.stdout)
+    assert lines == grade_lines(normal.stdout), bare.stdout + bare.stderr
+    failed = {gid for mark, gid, _ in lines if mark != "OK  "}
+    assert failed and failed != {gid for _, gid, _ in lines}, bare.stdout
+    assert "tempo esgotado" in bare.stdout and "não implementada" in bare.stdout, bare.stdout
+    assert bare.returncode == normal.returncode == 1
+    assert "Seu código rodou sem isolamento" in bare.stdout, bare.stdout
+    assert "só com limite de tempo por célula" in bare.stdout, bare.stdout
+    assert "bwrap" not in bare.stdout and "rlimit" not in bare.stdout
