@@ -52,7 +52,7 @@ site: $(VENV)/.installed-site
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder.website
 
 test: $(VENV)/.installed-teste $(SYSDEPS)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n 2 -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(VENV)/.installed-teste
 	$(VENV)/bin/ruff check .

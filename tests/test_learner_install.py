@@ -25,7 +25,9 @@ LINE = re.compile(r"^(OK  |FALHOU) (\S+) \(([\d.]+)/([\d.]+)\)(?:: (.*))?$")
 # the learner's venv was 2.0 GB with torch and JupyterHub; without them it is ~820 MiB
 MAX_LEARNER_BYTES = 1 << 30
 
-pytestmark = pytest.mark.slow
+# one xdist worker runs them all (`make test` uses --dist loadgroup): the venv is built once
+# and no other worker waits for it
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("learner")]
 
 
 @pytest.fixture(scope="session")
