@@ -18,6 +18,7 @@ Both keep JupyterLab off the network (no news feed, no update check). Command li
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -145,6 +146,9 @@ def main(argv=None):
         released, kept = learner_workspace()
         print(f"versão do aluno em {WORKSPACE}: {len(released)} capítulos novos"
               + (f", {len(kept)} mantidos como estavam (o seu trabalho)" if kept else ""))
+        if importlib.util.find_spec("torch") is None:
+            print("O PyTorch (opcional) não está instalado: as poucas células que o usam, nos "
+                  "capítulos 05, 06 e 10, dizem como instalá-lo.")
         root = WORKSPACE
     else:
         root = REPO
