@@ -21,10 +21,12 @@ from nbconvert.preprocessors import Preprocessor
 
 from .classfolder import REPO, resolve  # noqa: F401  (REPO: imported from here elsewhere)
 
-GENERATE_REFUSED = (
-    "Use `python -m autograder release --mode class` (ou `make release`) para gerar a versão "
-    "do aluno: o \"Generate\" do nbgrader geraria outra versão, sem o que o autograder "
-    "acrescenta (perguntas, modos de liberação, verificação de vazamentos), por cima dela.")
+GENERATE_REFUSED = (  # shown at the end of a traceback in a narrow box: short lines
+    "\nO \"Generate\" do nbgrader está desligado neste curso.\n"
+    "Gere a versão do aluno com `python -m autograder release`\n"
+    "(ou `make release`): a do nbgrader não teria o que o autograder\n"
+    "acrescenta (perguntas, modos de liberação, verificação de vazamentos)\n"
+    "e ficaria no lugar da verdadeira.")
 
 
 class UseAutograderRelease(Preprocessor):
