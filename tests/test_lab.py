@@ -234,3 +234,53 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
         driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", cells()[typed])
         time.sleep(1)  # let the notebook settle after scrolling
         driver.save_screenshot(str(ARTIFACTS / "lab-cap02.png"))
+
+
+@pytest.mark.slow
+def test_a_widget_redraws_its_figure_in_the_browser(tmp_path):
+    """Chapter 05's widget on the hand-set Tom unit (rnnlib.plotting.interactive): moving the
+    forget-gate bias slider in the learner's JupyterLab redraws the figure below it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    chapter = "05-lstm"
+    learner_workspace(tmp_path / "curso", chapter=chapter)
+    lab, running = start_lab("aluno", tmp_path / "curso", tmp_path / "jupyter", "lab-widget.log")
+    with running, chromium(tmp_path / "perfil") as driver:
+        driver.get(lab.url(f"/lab/tree/{chapter}/{chapter}.ipynb"))
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 60,
+                 "o caderno não abriu")
+        wait_for(lambda: driver.execute_script(
+            "const e = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+            "return e && e.getAttribute('data-status') === 'idle'"), 60, "o kernel não iniciou")
+        # the run stops at exercise 1's stub; the Tom unit and its widget come before it
+        click_menu(driver, ("Executar",), "Executar todas as células")
+        # elements are looked up afresh each time: JupyterLab re-renders outputs while it runs
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".widget-interact"), 90,
+                 "o controle interativo não apareceu")
+
+        def image():
+            return driver.execute_script(
+                "const i = document.querySelector('.widget-interact .widget-output img');"
+                "return i ? i.getAttribute('src') : null")
+
+        def handle(k):
+            return driver.find_elements(By.CSS_SELECTOR,
+                                        ".widget-interact .widget-slider .noUi-handle")[k]
+
+        first = wait_for(image, 30, "a figura do controle não apareceu")
+        wait_for(lambda: driver.execute_script(
+            "const e = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+            "return e && e.getAttribute('data-status') === 'idle'"), 90, "a execução não terminou")
+        assert len(driver.find_elements(
+            By.CSS_SELECTOR, ".widget-interact .widget-slider .noUi-handle")) == 3
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle(1))
+        handle(1).click()  # viés de f: the memory of "gato" fades when it goes down
+        for _ in range(8):
+            handle(1).send_keys(Keys.ARROW_LEFT)
+        wait_for(lambda: image() not in (None, first), 30,
+                 "mover o controle não redesenhou a figura")
+        label = driver.find_elements(By.CSS_SELECTOR, ".widget-interact .widget-readout")[1].text
+        assert label and float(label.replace(",", ".")) < 4.0, label
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "lab-widget-cap05.png"))

@@ -21,16 +21,27 @@ def interactive(draw, **controls):
 
     ``controls``: what :func:`ipywidgets.interactive` accepts (a widget, a ``(min, max, step)``
     tuple, a list of choices), one per argument of ``draw``. The figure is drawn for the
-    controls' initial values and again whenever one moves. The output shown carries two forms
+    controls' initial values and again whenever one moves, and shown in the box's output area
+    (the figure is closed after drawing, so it appears once). The output shown carries two forms
     of it: the live widget (a Jupyter with ipywidgets) and a PNG of the initial figure, which
     pages without widgets (the static site, nbconvert) show instead.
 
     Returns the ``ipywidgets.interactive`` box: ``box.kwargs_widgets`` are the controls and
     ``box.result`` is the last figure drawn."""
+    import functools
+
     import ipywidgets
+    import matplotlib.pyplot as plt
     from IPython.display import display
 
-    box = ipywidgets.interactive(draw, **controls)
+    @functools.wraps(draw)  # ipywidgets reads draw's signature through the wrapper
+    def redraw(**values):
+        fig = draw(**values)
+        if fig is not None:
+            plt.close(fig)  # shown once, by the box (not again by the inline backend)
+        return fig
+
+    box = ipywidgets.interactive(redraw, {"auto_display": True}, **controls)
     if box.result is None:
         raise ValueError("draw: expected it to return a matplotlib Figure, got None "
                          "(or it raised; see the log)")
