@@ -53,25 +53,36 @@ def cmd_grade(args):
     shown = sync(args.out, args.course)
     print(f"formgrader: {shown} entregas corrigidas em {Path(args.out) / 'autograded'} "
           f"(gradebook {Path(args.out) / 'gradebook.db'})")
-    cmd_report(args)
-    cmd_export(argparse.Namespace(out=args.out, course=args.course, escala=None))
+    from . import classdata
+
+    data = classdata.load(args.out, args.course)
+    if data.classlist.unknown:
+        print(f"fora da lista da turma: {', '.join(data.classlist.unknown)}")
+    if data.classlist.has_roster:
+        for chap in data.chapters():
+            missing = data.classlist.missing(data.submitted(chap))
+            if missing:
+                print(f"sem entrega em {chap}: {', '.join(missing)}")
+    cmd_report(args, data)
+    cmd_export(argparse.Namespace(out=args.out, course=args.course, escala=None), data)
     return 0
 
 
-def cmd_report(args):
+def cmd_report(args, data=None):
     from . import classdata
     from .report import write_report
 
-    html_path, json_path = write_report(classdata.load(args.out, args.course))
+    html_path, json_path = write_report(data or classdata.load(args.out, args.course))
     print(f"relatório da turma: {html_path} (dados dos gráficos: {json_path})")
     return 0
 
 
-def cmd_export(args):
+def cmd_export(args, data=None):
     from . import classdata
     from .export import write_exports
 
-    moodle, sheet = write_exports(classdata.load(args.out, args.course), scale=args.escala)
+    moodle, sheet = write_exports(data or classdata.load(args.out, args.course),
+                                  scale=args.escala)
     print(f"notas para o Moodle: {moodle}\nplanilha (pt-BR, ';' e vírgula decimal): {sheet}")
     return 0
 

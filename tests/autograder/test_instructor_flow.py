@@ -67,6 +67,8 @@ def test_every_command_finds_the_class_folder(flow):
     assert "lembrada em" in outputs["release"]
     assert str(out / "grades.csv") in outputs["grade"]
     assert str(out / "relatorio.html") in outputs["grade"]
+    assert "fora da lista da turma: eva" in outputs["grade"]
+    assert f"sem entrega em {CHAPTER}: davi" in outputs["grade"]
     assert str(out / "notas-moodle.csv") in outputs["export"]
     assert "4 páginas de retorno" in outputs["feedback"]
     for student in EXPECTED:
