@@ -50,6 +50,13 @@ def test_executes_with_figures(executed):
                                    r"([0-9.]+) \(responder sempre 1: ([0-9.]+)\)", text)
     print(f"soma T=10, EQM: Keras {k}, torch {t}, rnnlib {r} (sempre 1: {base})")
     assert max(k, t, r) < base / 3
+    # the CNN+RNN hybrid: about the same error as the GRU alone, in less training time
+    gru_err, gru_s = common.numbers(r"só GRU \(120 passos\): erro médio do período na validação = "
+                                    r"([0-9.]+) passos; treino ([0-9.]+) s", text)
+    hyb_err, hyb_s = common.numbers(r"Conv1D \+ GRU \(29 passos\): erro médio do período na "
+                                    r"validação = ([0-9.]+) passos; treino ([0-9.]+) s", text)
+    mean_err = common.number(r"prever sempre a média: erro médio = ([0-9.]+) passos", text)
+    assert max(gru_err, hyb_err) < mean_err / 3 and hyb_err < 1.5 * gru_err and hyb_s < gru_s
     # the torch classifier: h[-1] of an unpacked padded batch reads the padding; packed it does not
     unpacked = common.number(r"h\[-1\] sem empacotar x sequência sozinha: ([0-9.e+-]+)", text)
     packed = common.number(r"com pack_padded_sequence x sequência sozinha: ([0-9.e+-]+)", text)
