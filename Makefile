@@ -37,7 +37,7 @@ sysdeps: $(SYSDEPS)
 
 # The instructor's release, in build/nbgrader/release/ (the learner's copy is made by `curso`).
 release: $(VENV)/.installed-aluno
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder release
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m autograder release --mode class
 
 # Learner: pt-BR JupyterLab on build/release/ (new chapters only; your work is kept).
 curso: $(VENV)/.installed-aluno

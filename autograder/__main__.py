@@ -21,8 +21,8 @@ def _limits(args):
 def cmd_release(args):
     from .release import release
 
-    for path in release(args.course, args.out, args.chapter):
-        print(f"versão do aluno: {path}")
+    for path in release(args.course, args.out, args.chapter, mode=args.mode):
+        print(f"versão do aluno ({args.mode}): {path}")
     return 0
 
 
@@ -124,6 +124,9 @@ def parser():
 
     r = sub.add_parser("release", help="gera a versão do aluno (sem soluções)")
     r.add_argument("chapter", nargs="?", help="um capítulo (padrão: todos)")
+    r.add_argument("--mode", choices=("class", "study"), default="class",
+                   help="class (padrão): turma com nota, sem gabarito no caderno; study: "
+                        "estudo individual, retorno imediato nas perguntas")
     for opt, kw in common.items():
         r.add_argument(opt, **kw)
     r.set_defaults(func=cmd_release)

@@ -38,11 +38,13 @@ def _agg_backend(gui=None):
     return "agg", "agg"
 
 
-def _error_text(result):
+def _error_text(result, explain=None):
+    """(exception name, message); ``explain`` (self-study) turns numpy errors into pt-BR."""
     err = result.error_before_exec or result.error_in_exec
     if err is None:
         return None, None
-    return type(err).__name__, str(err)[:500]
+    text = explain(err) if explain is not None else None
+    return type(err).__name__, (text or str(err))[:1500]
 
 
 def main():
@@ -70,7 +72,7 @@ def main():
         student._records.clear()
         _send(channel, {"event": "start", "cell": k})
         result = shell.run_cell(cell["source"], store_history=False)
-        ename, message = _error_text(result)
+        ename, message = _error_text(result, None if graded else student.explain)
         if graded and cell["kind"] == "test":
             buf = io.BytesIO()
             np.savez(buf, **dict(student._records))

@@ -20,7 +20,8 @@ from .confine import package_root
 from .sandbox import _load_captures, run_cells
 
 MAX_NOTEBOOK_BYTES = 20 << 20
-_CODE_FILES = ("student.py", "_runner.py", "notebook.py", "sandbox.py")
+_CODE_FILES = ("student.py", "diagnosis.py", "_runner.py", "notebook.py", "sandbox.py")
+VARIANT_BASE = 1_000_000  # cell index offset of the typical-mistake runs in the reference
 CANNOT_GRADE = st.CANNOT_GRADE
 
 
@@ -39,6 +40,12 @@ class CellGrade:
     failed_hints: list = field(default_factory=list)  # [(visible check name, dica)]
     detail: list = field(default_factory=list)  # forbidden: the names the exercise used
     answer: str | None = None  # quiz cells: the learner's normalized answer (class report)
+    misconceptions: list = field(default_factory=list)  # ids of the typical mistakes matched
+    misconception_messages: list = field(default_factory=list)  # their pt-BR messages
+    title: str = ""  # the heading above the exercise, or "Pergunta N"
+    question: str = ""  # quiz: the question's text
+    key: str | None = None  # quiz: the right answer
+    explanation: str = ""  # quiz: why the key is right (and the learner's letter, if wrong)
 
 
 @dataclass
@@ -88,17 +95,53 @@ def load_source(source_nb_path):
     return nbmod.layout(nbmod.load_json_notebook(data))
 
 
+def declared_mistakes(cells):
+    """[(exercise grade_id, {"id", "mensagem", "codigo"})] in source order."""
+    return [(c["grade_id"], item) for c in cells if c["kind"] == "answer"
+            for item in c.get("equivocos", [])]
+
+
+def _mistake_runs(cells, answers):
+    """Cells that rerun each exercise's test cells with a typical mistake in its answer cell,
+    then restore the solution; indices ``VARIANT_BASE * (j + 1) + index`` for mistake j."""
+    run = []
+    by_id = {c["grade_id"]: c for c in cells if c["kind"] == "answer"}
+    for j, (exercise, item) in enumerate(declared_mistakes(cells)):
+        base, answer = VARIANT_BASE * (j + 1), by_id[exercise]
+        run.append({"index": base + answer["index"], "source": item["codigo"], "kind": "answer"})
+        run += [{"index": base + c["index"], "source": c["source"], "kind": "test"}
+                for c in cells if c["kind"] == "test" and c["exercise"] == exercise]
+        run.append({"index": base + VARIANT_BASE // 2 + answer["index"],
+                    "source": answers[exercise], "kind": "answer"})
+    return run
+
+
+def mistake_records(ref, cells):
+    """{(exercise, mistake id): {test cell index: record}} from a reference's captures."""
+    out = {}
+    for j, (exercise, item) in enumerate(declared_mistakes(cells)):
+        base = VARIANT_BASE * (j + 1)
+        out[(exercise, item["id"])] = {c["index"]: ref.get(base + c["index"], {}) for c in cells
+                                      if c["kind"] == "test" and c["exercise"] == exercise}
+    return out
+
+
 def reference(source_nb_path, limits=None, cache_dir=None):
-    """Captures of the source notebook run with its solutions: {test cell index: record}."""
+    """Captures of the source notebook run with its solutions: {test cell index: record}.
+
+    The same run then reruns each exercise's test cells with each of its declared typical
+    mistakes (outside any learner's sandbox: this is the author's code); those records have
+    indices from ``VARIANT_BASE`` up (see :func:`mistake_records`).
+    """
     cells = load_source(source_nb_path)
     cache = Path(cache_dir or _default_cache()) / f"ref-{source_hash(source_nb_path)}"
     if (cache / "complete").exists():
         return _load_captures(cache)
     answers = {c["grade_id"]: c["source"] for c in cells if c["kind"] == "answer"}
-    run = nbmod.runnable(cells, answers)
+    run = nbmod.runnable(cells, answers) + _mistake_runs(cells, answers)
     result = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent)
     problems = [f"célula {cells[k]['grade_id'] or k}: {s} {result.errors.get(k, '')}"
-                for k, s in sorted(result.statuses.items()) if s != "ok"]
+                for k, s in sorted(result.statuses.items()) if s != "ok" and k < VARIANT_BASE]
     for c in cells:
         if c["kind"] != "test":
             continue
@@ -120,6 +163,23 @@ def reference(source_nb_path, limits=None, cache_dir=None):
     except OSError:  # another worker finished first
         shutil.rmtree(tmp, ignore_errors=True)
     return result.captures
+
+
+def matched_mistakes(cell, ref, student_rec, mistakes):
+    """[(id, mensagem)] of the exercise's typical mistakes whose records the learner's equal.
+
+    A mistake matches when it differs from the reference somewhere and the learner's values
+    equal the mistake's on every check the mistake recorded.
+    """
+    found = []
+    for (exercise, ident), records in mistakes.items():
+        rec = records.get(cell["index"]) or {}
+        recorded = any(k.startswith(("v:", "q:")) for k in rec)
+        if exercise != cell["exercise"] or not recorded or not compare(ref, rec):
+            continue
+        if not compare(rec, student_rec):
+            found.append(ident)
+    return found
 
 
 def compare(ref, got):
@@ -212,14 +272,17 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
     if any(s == "not_run" for s in outcome.statuses.values()) and st.R_TIMEOUT not in \
             result.reasons:
         _add_reason(result, st.R_CRASH)
+    mistakes, names = mistake_records(ref, cells), nbmod.titles(cells)
+    messages = {(e, item["id"]): item["mensagem"] for e, item in declared_mistakes(cells)}
+    answer_cells = {c["grade_id"]: c for c in cells if c["kind"] == "answer"}
     for c in cells:
         if c["kind"] != "test":
             continue
         k = c["index"]
         status = outcome.statuses.get(k, "not_run")
         visible = nbmod.visible_check_names(c["visible"])
-        ref_rec = ref.get(k, {})
-        failed = compare(ref_rec, outcome.captures.get(k, {}))
+        ref_rec, got = ref.get(k, {}), outcome.captures.get(k, {})
+        failed = compare(ref_rec, got)
         if status in ("timeout", "crash", "not_run"):
             cell_status = status
         elif c["exercise"] in disqualified:
@@ -230,11 +293,19 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
             cell_status = st.UNANSWERED
         else:
             cell_status = st.FAILED
-        hints = [(n, str(ref_rec.get("d:" + n, ""))) for n in failed if n in visible]
+        hints = [(n, str(ref_rec.get("d:" + n, ""))) for n in failed
+                 if any(n == v or n.startswith(v + "_") for v in visible)]
         points = c["points"] if cell_status == st.PASSED else 0.0
-        result.cells.append(CellGrade(c["grade_id"], c["exercise"], c["quiz"], points,
-                                      c["points"], cell_status, hints,
-                                      answer=_quiz_answer(c, outcome.captures.get(k, {}))))
+        grade = CellGrade(c["grade_id"], c["exercise"], c["quiz"], points, c["points"],
+                          cell_status, hints, title=names.get(c["exercise"], ""),
+                          answer=_quiz_answer(c, got))
+        if cell_status == st.FAILED:
+            grade.misconceptions = matched_mistakes(c, ref_rec, got, mistakes)
+            grade.misconception_messages = [messages[(c["exercise"], i)]
+                                            for i in grade.misconceptions]
+        if c["quiz"]:
+            _quiz_details(grade, ref_rec, answer_cells.get(c["exercise"]) or {}, names)
+        result.cells.append(grade)
     result.score = sum(c.points for c in result.cells)
     result.max_score = sum(c.max_points for c in result.cells)
     result.status = st.NEEDS_REVIEW if result.reasons else st.OK
@@ -249,6 +320,19 @@ def _unanswered(cell, outcome, ref_rec):
         return True
     return cell["quiz"] and not any(k.startswith("q:") for k in outcome.captures.get(
         cell["index"], {})) and any(k.startswith("q:") for k in ref_rec)
+
+
+def _quiz_details(grade, ref_rec, answer_cell, names):
+    """The question, the learner's answer, the key and the explanations (class feedback)."""
+    key = next((str(v) for n, v in ref_rec.items() if n.startswith("q:")), None)
+    answer = grade.answer
+    explanations = answer_cell.get("explicacoes") or {}
+    grade.question = names.get(f"{grade.exercise}/texto", "")
+    grade.key = key
+    parts = [explanations.get(key, "")] if key else []
+    if answer and answer != key and explanations.get(answer):
+        parts.append(f"Sobre a alternativa {answer}: {explanations[answer]}")
+    grade.explanation = " ".join(p for p in parts if p)
 
 
 def substitute_answer(source_nb_path, grade_id, new_source, out_path):

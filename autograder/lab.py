@@ -108,7 +108,7 @@ def learner_workspace(workspace=WORKSPACE, course=REPO / "course", chapter=None)
     released = [n for n in names if n not in kept]
     with tempfile.TemporaryDirectory(prefix="rnn-curso-release-") as tmp:
         for name in released:
-            release(course, tmp, name)
+            release(course, tmp, name, mode="study")
             shutil.copytree(Path(tmp) / "release" / name, workspace / name, dirs_exist_ok=True)
     for page in COURSE_PAGES:  # the course's own pages, not the learner's work: always fresh
         if (Path(course) / page).is_file():

@@ -9,7 +9,9 @@ import json
 import re
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-_CHAVE = re.compile(r",\s*chave\s*=\s*(['\"])[^'\"]*\1")
+# what the release adds to test cells: quiz keys and explanations, the diagnostico() line
+_CHAVE = re.compile(r",\s*(?:chave|explicacoes)\s*=\s*(['\"])[^'\"]*\1"
+                    r"|^from autograder\.student import diagnostico; diagnostico\(.*\n", re.M)
 
 # Ways to reach an object without writing its name (lookups by string, introspection, code
 # built from strings, other interpreters). Any of them in an answer cell is "tampering".
@@ -89,13 +91,17 @@ def layout(source_nb):
                 "source": source_text(cell)}
         if kind == "answer":
             exercise = info["grade_id"]
-            forbid = ((cell.get("metadata") or {}).get("autograder") or {}).get("forbid", [])
-            info["forbid"] = list(forbid)
+            declared = (cell.get("metadata") or {}).get("autograder") or {}
+            info["forbid"] = list(declared.get("forbid", []))
+            info["equivocos"] = list(declared.get("equivocos", []))  # typical mistakes
+            info["explicacoes"] = dict(declared.get("explicacoes", {}))  # quiz explanations
         elif kind == "test":
             info["points"] = float(nbg.get("points") or 0)
             info["exercise"] = exercise
             info["visible"] = info["source"].split(HIDDEN_BEGIN)[0]
             info["quiz"] = "quiz(" in info["visible"]
+            info["sem_esperado"] = dict(
+                ((cell.get("metadata") or {}).get("autograder") or {}).get("sem_esperado", {}))
         cells.append(info)
     return cells
 
@@ -233,3 +239,25 @@ def forbidden_uses(cells, answers):
         elif tricky:
             disqualified[gid] = "acesso dinâmico antes dos seus testes, em " + ", ".join(tricky)
     return disqualified, tricky
+
+
+def titles(cells):
+    """{answer grade_id: the heading above it, or for a quiz the question's first words}.
+
+    Also {answer grade_id + "/texto": the markdown cell right above a quiz answer} (the question).
+    """
+    found, heading, last_text = {}, None, ""
+    for c in cells:
+        if c["kind"] == "text":
+            last_text = c["source"].strip()
+            for line in last_text.splitlines():
+                if re.match(r"#{1,6}\s", line):
+                    heading = re.sub(r"^#+\s*", "", line).strip()
+        elif c["kind"] == "answer":
+            quiz = re.match(r"\*\*(Pergunta[^*]*?)\.?\*\*", last_text)
+            if quiz or re.search(r"(?m)^resposta_\w+\s*=", c["source"]):
+                found[c["grade_id"]] = quiz.group(1) if quiz else (heading or c["grade_id"])
+                found[c["grade_id"] + "/texto"] = last_text
+            else:
+                found[c["grade_id"]] = heading or c["grade_id"]
+    return found

@@ -51,7 +51,7 @@ def self_check(notebook_path, source=None, limits=None):
         ok = status == "ok"
         if status == "error":
             name, msg = outcome.errors[c["index"]]
-            if name == "AssertionError" and msg:
+            if name in ("AssertionError", "Falha") and msg:
                 message = msg
             elif name == "NotImplementedError":
                 message = "resposta ainda não implementada"

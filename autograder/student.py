@@ -1,20 +1,46 @@
 """Helpers that test cells call: ``check`` for values, ``quiz`` for multiple choice.
 
-Imports only numpy and the standard library, so a test cell stays fast. In self-study mode (the
-default) both compare at once and explain a failure in pt-BR. In graded mode (switched on by the
-grader's runner before any student code runs) they never compare: they record plain float64
-arrays / strings, which the grader process compares with the reference run outside the sandbox.
+Imports only numpy and the standard library (and ``autograder.diagnosis``, which does the same),
+so a test cell stays fast. In self-study mode (the default) both compare at once and explain a
+failure in pt-BR: where a value differs and by how much, the named typical mistake it matches,
+the next level of the hint, and, first, an earlier exercise whose function it calls that still
+fails. In graded mode (switched on by the grader's runner before any student code runs) they
+never compare: they record plain float64 arrays / strings, which the grader process compares
+with the reference run outside the sandbox.
+
+A released test cell starts with ``diagnostico("<dados>")`` (written by ``autograder release``):
+the cell's exercise, its visible checks, the functions each exercise defines, and the values the
+exercise's declared typical mistakes produce on the visible inputs. The source notebook has no
+such line; ``check`` then works without it.
 """
 
+import base64
 import hashlib
+import json
 import re
+import sys
+import zlib
 
 import numpy as np
+
+from . import diagnosis
 
 _GRADED = False  # set by autograder._runner; never by a notebook
 _records: dict[str, np.ndarray] = {}
 _MAX_ELEMENTS = 5_000_000
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_context: dict = {}  # the running test cell's diagnostico() data
+_states: dict[str, bool] = {}  # exercise grade_id -> its visible checks all passed (this kernel)
+_passed_now: set = set()  # visible checks of the running cell that passed
+_attempts: dict = {}  # (cell, check name) -> failed attempts seen in this kernel
+_titles: dict[str, str] = {}  # exercise grade_id -> title, from every diagnostico() seen
+
+
+class Falha(AssertionError):
+    """A failed check: shown in the notebook as its pt-BR message, with no traceback."""
+
+    def _render_traceback_(self):
+        return [f"\x1b[0;31mO teste não passou.\x1b[0m\n{self}"]
 
 
 def _valid_name(name):
@@ -22,38 +48,213 @@ def _valid_name(name):
         raise ValueError(f"nome de verificação inválido: {name!r} (use letras, dígitos e _)")
 
 
-def check(name, value, expected=None, *, rtol=1e-6, atol=1e-8, dica=""):
-    """Check ``value`` (self-study) or record it for the grader (graded mode)."""
-    _valid_name(name)
-    if _GRADED:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except Exception:  # not numbers: nothing recorded, the check fails in the grader
-            return
-        if arr.size <= _MAX_ELEMENTS:
-            _records["v:" + name] = np.array(arr, dtype=np.float64, copy=True)
-            _records["t:" + name] = np.array([rtol, atol], dtype=np.float64)
-            _records["d:" + name] = np.array(str(dica))
-        return
-    hint = f"\nDica: {dica}" if dica else ""
+# --- the released cell's data --------------------------------------------------------------
+
+def encode(data):
+    """``diagnostico``'s argument for ``data`` (used by the release)."""
+    raw = zlib.compress(json.dumps(data, ensure_ascii=False).encode(), 9)
+    return base64.b64encode(raw).decode()
+
+
+def diagnostico(dados):
+    """Start of a released test cell: what the checks below need to explain a failure."""
+    global _context
     try:
-        got = np.asarray(value, dtype=np.float64)
+        _context = json.loads(zlib.decompress(base64.b64decode(dados)))
     except Exception:
-        raise AssertionError(
-            f"[{name}] o valor não é numérico (recebi {type(value).__name__}).{hint}"
-        ) from None
+        _context = {}
+    _passed_now.clear()
+    exercise = _context.get("exercicio")
+    _titles.update(_context.get("titulos") or {})
+    if exercise and not _GRADED:
+        _states[exercise] = not _context.get("visiveis")
+
+
+def _mark_passed(name):
+    exercise = _context.get("exercicio")
+    if not exercise:
+        return
+    _passed_now.add(name)
+    if set(_context.get("visiveis") or []) <= _passed_now:
+        _states[exercise] = True
+
+
+# --- failure text ----------------------------------------------------------------------------
+
+def _levels(dica):
+    if isinstance(dica, (list, tuple)):
+        return [str(d) for d in dica if str(d).strip()]
+    return [str(dica)] if str(dica).strip() else []
+
+
+def _hint_text(name, dica):
+    """The hint levels opened so far: one more at each failed attempt in this kernel."""
+    levels = _levels(dica)
+    if not levels:
+        return ""
+    key = (_context.get("celula"), name)
+    _attempts[key] = _attempts.get(key, 0) + 1
+    shown = min(_attempts[key], len(levels))
+    if len(levels) == 1:
+        return f"\nDica: {levels[0]}"
+    text = "".join(f"\nDica {i + 1} de {len(levels)}: {levels[i]}" for i in range(shown))
+    if shown < len(levels):
+        text += "\n(Corrija e rode de novo: se ainda falhar, aparece a próxima dica.)"
+    return text
+
+
+def _called_names(func, depth=3):
+    """Global names a function's code uses, following the notebook functions it calls."""
+    names, todo, seen = set(), [(getattr(func, "__code__", None), depth)], set()
+    glob = getattr(func, "__globals__", {})
+    while todo:
+        code, d = todo.pop()
+        if code is None or id(code) in seen:
+            continue
+        seen.add(id(code))
+        for name in code.co_names:
+            names.add(name)
+            target = glob.get(name)
+            if d > 0 and callable(target) and hasattr(target, "__code__"):
+                todo.append((target.__code__, d - 1))
+        todo += [(c, d) for c in code.co_consts if hasattr(c, "co_names")]
+    return names
+
+
+def earlier_failure(namespace):
+    """pt-BR note when this exercise's functions call an earlier exercise's failing function."""
+    exercise = _context.get("exercicio")
+    funcs = _context.get("funcoes") or {}
+    if not exercise or exercise not in funcs:
+        return ""
+    used = set()
+    for fname in funcs[exercise]:
+        used |= _called_names(namespace.get(fname))
+    order = list(funcs)
+    for earlier in order[:order.index(exercise)]:
+        broken = [f for f in funcs[earlier] if f in used]
+        if broken and _states.get(earlier) is False:
+            title = _titles.get(earlier, earlier)
+            return (f"Primeiro, o exercício anterior: a sua resposta chama {', '.join(broken)}, "
+                    f"de \"{title}\", que ainda não passa nos próprios testes. Corrija-o "
+                    "antes: esta falha pode vir de lá.\n")
+    return ""
+
+
+def _namespace():
+    """The notebook's globals (the test cell's frame, two levels above the helpers)."""
+    frame = sys._getframe(0)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else {}
+
+
+def _misconception(name, got, rtol, atol):
+    """The declared typical mistake whose visible value ``got`` matches, if any."""
+    for item in (_context.get("equivocos") or {}).get(name, []):
+        value = np.asarray(item.get("valor"), dtype=np.float64)
+        if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=atol):
+            return item.get("mensagem", "")
+    return ""
+
+
+def _fail(name, what, dica, got=None, rtol=0.0, atol=0.0):
+    mistake = _misconception(name, got, rtol, atol) if got is not None else ""
+    text = earlier_failure(_namespace()) + f"[{name}] {what}."
+    if mistake:
+        text += f"\nErro típico: {mistake}."
+    if _context.get("exercicio"):
+        _states[_context["exercicio"]] = False
+    raise Falha(text + _hint_text(name, dica)) from None
+
+
+# --- the helpers test cells call -------------------------------------------------------------
+
+def _parts(value):
+    """A dict or tuple of arrays checked together: [(name, part)]; None for a single value."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, (tuple, list)) and value and all(
+            isinstance(v, np.ndarray) for v in value):
+        if len({np.shape(v) for v in value}) > 1:
+            return [(str(i), v) for i, v in enumerate(value)]
+    return None
+
+
+def _as_float(value):
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except Exception:
+        return None
+
+
+def _record(name, value, rtol, atol, dica):
+    arr = _as_float(value)
+    if arr is not None and arr.size <= _MAX_ELEMENTS:
+        _records["v:" + name] = np.array(arr, dtype=np.float64, copy=True)
+        _records["t:" + name] = np.array([rtol, atol], dtype=np.float64)
+        _records["d:" + name] = np.array("\n".join(_levels(dica)))
+
+
+def check(name, value, expected=None, *, rtol=1e-6, atol=1e-8, dica="", eixos=None,
+          portas=None):
+    """Check ``value`` (self-study) or record it for the grader (graded mode).
+
+    ``dica``: a string, or a list of levels (the idea, the equation, the shapes) shown one more
+    at each failed attempt. ``eixos``: names of the axes (``("passo", "exemplo", None)``) used
+    to say where a value first differs; ``portas``: gate names stacked along axis 0
+    (``"ifgo"``), or ``(names, axis)``. ``value`` may be a dict or a tuple of arrays of
+    different shapes (gradients): each part is compared and reported in a table.
+    """
+    _valid_name(name)
+    parts = _parts(value)
+    if _GRADED:
+        if parts is None:
+            _record(name, value, rtol, atol, dica)
+        else:
+            for key, part in parts:
+                _record(f"{name}_{key}" if _NAME.match(key) else name, part, rtol, atol, dica)
+        return
+    if parts is not None:
+        return _check_parts(name, parts, expected, rtol, atol, dica)
+    got = _as_float(value)
+    if got is None:
+        _fail(name, f"o valor não é numérico (recebi {type(value).__name__})", dica)
     if not np.all(np.isfinite(got)):
-        raise AssertionError(f"[{name}] o valor contém NaN ou infinito.{hint}")
+        _fail(name, "o valor contém NaN ou infinito", dica)
     if expected is None:
+        _mark_passed(name)
         return
     want = np.asarray(expected, dtype=np.float64)
     if got.shape != want.shape:
-        raise AssertionError(
-            f"[{name}] forma errada: esperava {want.shape}, recebi {got.shape}.{hint}"
-        )
-    if not np.allclose(got, want, rtol=rtol, atol=atol):
-        err = float(np.max(np.abs(got - want)))
-        raise AssertionError(f"[{name}] valores diferentes (maior diferença {err:.3g}).{hint}")
+        _fail(name, diagnosis.describe_shapes(got.shape, want.shape), dica, got)
+    if diagnosis.looks_like_shape(name, got, want) and not np.array_equal(got, want):
+        _fail(name, diagnosis.describe_shapes(tuple(got.astype(int)), tuple(want.astype(int))),
+              dica, got)
+    text = diagnosis.describe_difference(got, want, rtol, atol, eixos, portas)
+    if text:
+        _fail(name, text, dica, got, rtol, atol)
+    _mark_passed(name)
+
+
+def _check_parts(name, parts, expected, rtol, atol, dica):
+    want = dict(_parts(expected) or []) if expected is not None else None
+    rows = []
+    for key, part in parts:
+        got = _as_float(part)
+        if got is not None and not np.all(np.isfinite(got)):
+            rows.append((key, "errado", "contém NaN ou infinito"))
+        elif want is None or key not in want:
+            rows.append((key, "exato" if got is not None else "errado",
+                         "sem valor esperado" if got is not None else "não numérico"))
+        else:
+            rows += diagnosis.compare_table([(key, got, np.asarray(want[key], np.float64))],
+                                            rtol, atol)
+    bad = [r for r in rows if r[1] == "errado"]
+    if bad:
+        table = diagnosis.format_table(rows)
+        _fail(name, f"{len(bad)} de {len(rows)} partes erradas:\n{table}", dica)
+    _mark_passed(name)
 
 
 def _normalize(answer):
@@ -66,7 +267,38 @@ def quiz_digest(salt, name, answer):
     return hashlib.sha256(data).hexdigest()[:24]
 
 
-def quiz(name, answer, chave=None):
+def _keystream(salt, name, answer, size):
+    out, counter = b"", 0
+    while len(out) < size:
+        out += hashlib.sha256(f"{salt}:{name}:{answer}:{counter}".encode()).digest()
+        counter += 1
+    return out[:size]
+
+
+def seal_explanations(salt, name, explanations):
+    """Explanations readable only with their own letter: the study release's ``explicacoes``."""
+    sealed = {}
+    for letter, text in explanations.items():
+        data = text.encode()
+        stream = _keystream(salt, name, _normalize(letter), len(data))
+        tag = quiz_digest(salt + "/explicacao", name, letter)[:12]
+        sealed[tag] = base64.b64encode(bytes(a ^ b for a, b in zip(data, stream,
+                                                                      strict=True))).decode()
+    return base64.b64encode(json.dumps(sealed).encode()).decode()
+
+
+def open_explanation(salt, name, answer, sealed):
+    """The explanation sealed for ``answer``; '' when there is none."""
+    try:
+        table = json.loads(base64.b64decode(sealed))
+        data = base64.b64decode(table[quiz_digest(salt + "/explicacao", name, answer)[:12]])
+        stream = _keystream(salt, name, _normalize(answer), len(data))
+        return bytes(a ^ b for a, b in zip(data, stream, strict=True)).decode()
+    except Exception:
+        return ""
+
+
+def quiz(name, answer, chave=None, explicacoes=None):
     """Multiple-choice answer: immediate feedback in self-study, recorded when graded."""
     _valid_name(name)
     norm = _normalize(answer)
@@ -75,13 +307,51 @@ def quiz(name, answer, chave=None):
             _records["q:" + name] = np.array(norm)
         return
     if norm is None or norm == "":
-        raise AssertionError(f"[{name}] ainda sem resposta: escolha uma das alternativas e "
-                             f"troque None pela letra dela em resposta_{name}.")
+        raise Falha(f"[{name}] ainda sem resposta: escolha uma das alternativas e "
+                    f"troque None pela letra dela em resposta_{name}.")
     if chave is None:
-        print(f"[{name}] resposta registrada: {norm!r} (sem gabarito neste caderno).")
+        print(f"[{name}] resposta registrada: {norm!r}. O gabarito e a explicação vêm no "
+              "retorno da correção.")
         return
     salt, _, digest = chave.partition("$")
+    why = open_explanation(salt, name, norm, explicacoes) if explicacoes else ""
     if quiz_digest(salt, name, norm) != digest:
-        raise AssertionError(f"[{name}] resposta {norm!r} incorreta. Releia a seção e tente "
-                             "de novo.")
-    print(f"[{name}] correto!")
+        raise Falha(f"[{name}] resposta {norm!r} incorreta."
+                    + (f" {why}" if why else "") + " Releia a seção e tente de novo.")
+    print(f"[{name}] correto!" + (f" {why}" if why else ""))
+
+
+# --- numpy errors raised by the learner's function inside a test cell ------------------------
+
+def explain(exc):
+    """pt-BR text for a numpy shape error raised in notebook code (None for other errors),
+    preceded by the earlier failing exercise the code calls, if any."""
+    text = diagnosis.explain_error(exc)
+    if text is None:
+        return None
+    frames = diagnosis.learner_frames(exc.__traceback__)
+    return (earlier_failure(frames[0][0].f_globals) if frames else "") + text
+
+
+def _explain_handler(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler: numpy shape errors explained in pt-BR first."""
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    text = None if _GRADED else explain(value.with_traceback(tb))
+    if text is None:
+        return stb
+    return [f"\x1b[0;31m{text}\x1b[0m", f"(mensagem do NumPy: {value})"]
+
+
+def _install():
+    """Register the handler in an IPython kernel (not in the grader's runner)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or getattr(shell, "_autograder_handler", False):
+        return
+    if type(shell).__name__ == "InteractiveShell":  # the grader's runner: no display there
+        return
+    shell.set_custom_exc((ValueError,), _explain_handler)
+    shell._autograder_handler = True
+
+
+_install()

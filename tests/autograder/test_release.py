@@ -8,7 +8,15 @@ import pytest
 from conftest import CHAPTER, COURSE, FAST, SOURCE
 
 from autograder import notebook as nbmod
-from autograder.release import ReleaseError, chapters, leaks, lint, quiz_answers, release
+from autograder.release import (
+    ReleaseError,
+    chapters,
+    leaks,
+    lint,
+    quiz_answers,
+    release,
+    teaching_lint,
+)
 from autograder.selfcheck import self_check
 
 
@@ -95,3 +103,71 @@ def test_every_chapter_passes_the_source_lint():
         path = chapters_dir / name / f"{name}.ipynb"
         problems += lint(nbmod.layout(json.loads(path.read_text(encoding="utf-8"))), name)
     assert problems == []
+
+
+def _quiz_and_test_sources(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return nb, [nbmod.source_text(c) for c in nb["cells"] if nbmod.cell_kind(c) == "test"]
+
+
+def test_class_release_has_no_key_digest_or_explanation(tmp_path, cache_dir):
+    (path,) = release(COURSE, tmp_path, CHAPTER, mode="class", cache_dir=cache_dir)
+    text = path.read_text(encoding="utf-8")
+    for secret in ("chave", "explicacoes", "tanh² é a derivada", "np.tanh(x @ W)"):
+        assert secret not in text, secret
+    lines, _ = self_check(path, limits=FAST)
+    quiz_line = next(line for line in lines if line.grade_id == "test_q1")
+    assert "escolha uma das alternativas" in quiz_line.message
+
+
+def test_study_release_gives_immediate_feedback_and_ships_mistake_values(released, tmp_path):
+    nb, tests = _quiz_and_test_sources(released)
+    text = released.read_text(encoding="utf-8")
+    assert "tanh² é a derivada" not in text and "np.tanh(x @ W)" not in text
+    quizzes = [t for t in tests if "quiz(" in t]
+    assert len(quizzes) == 2 and all("chave=" in t for t in quizzes)
+    assert "explicacoes=" in quizzes[0]  # q1 declares explanations, q2 does not
+    forward = next(t for t in tests if "tanh_forward(" in t)
+    assert forward.startswith("from autograder.student import diagnostico; diagnostico(")
+    cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
+    assert leaks(cells, nb, "study") == []
+    # a learner who answers right sees the explanation; the untouched exercise is diagnosed
+    for cell in nb["cells"]:
+        if nbmod.nbgrader_meta(cell).get("grade_id") == "q1":
+            cell["source"] = 'resposta_q1 = "b"'
+        if nbmod.nbgrader_meta(cell).get("grade_id") == "tanh_forward":
+            cell["source"] = "def tanh_forward(x, W, b):\n    return np.tanh(x @ W)\n"
+    mine = tmp_path / "meu.ipynb"
+    mine.write_text(json.dumps(nb), encoding="utf-8")
+    by_id = {line.grade_id: line for line in self_check(mine, limits=FAST)[0]}
+    assert "esqueceu de somar o viés" in by_id["test_tanh_forward"].message
+    assert by_id["test_q1"].ok
+
+
+def test_nbgrader_validate_reports_nothing_changed(tmp_path, cache_dir):
+    import nbformat
+    from nbgrader.validator import Validator
+
+    for mode in ("study", "class"):
+        (path,) = release(COURSE, tmp_path / mode, CHAPTER, mode=mode, cache_dir=cache_dir)
+        nb = nbformat.read(path, as_version=4)
+        assert Validator()._get_changed_cells(nb) == [], mode
+    cli = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(path)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert "HAVE CHANGED" not in cli.stdout + cli.stderr, cli.stdout[-2000:]
+    assert "NotImplementedError" in cli.stdout  # it did run the untouched notebook
+
+
+def test_teaching_lint(tmp_path):
+    cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
+    assert teaching_lint(cells, CHAPTER) == []
+    test = next(c for c in cells if c["grade_id"] == "test_tanh_forward")
+    test["visible"] += '\ncheck("extra", h, dica=["a ideia", "use np.tanh(x @ W + b)"])\n'
+    problems = teaching_lint(cells, CHAPTER)
+    assert any("'extra' não tem valor esperado" in p for p in problems)
+    assert any("contém código da solução" in p and "np.tanh(x@W+b)" in p for p in problems)
+    test["sem_esperado"] = {"extra": "só confere que o valor é finito"}
+    assert not any("valor esperado" in p for p in teaching_lint(cells, CHAPTER))
+    answer = next(c for c in cells if c["grade_id"] == "tanh_forward")
+    answer["equivocos"].append({"id": "sem_vies", "mensagem": "repetido", "codigo": "x"})
+    assert any("'sem_vies'" in p for p in teaching_lint(cells, CHAPTER))

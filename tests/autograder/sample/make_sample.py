@@ -36,11 +36,18 @@ def tanh_backward_ref(dh, x, W, b):
     g = dh / np.cosh(a) ** 2
     return g @ W.T, x.T @ g, np.sum(g, axis=0)""", **meta("setup", locked=True))
 md("## Exercício 1: forward\n\nEscreva `tanh_forward(x, W, b)`.")
-code('''def tanh_forward(x, W, b):
+FORWARD = '''def tanh_forward(x, W, b):
     """h = tanh(x W + b); x (N, D), W (D, H), b (H,) -> h (N, H)."""
     ### BEGIN SOLUTION
     return np.tanh(x @ W + b)
-    ### END SOLUTION''', **meta("tanh_forward", solution=True))
+    ### END SOLUTION'''
+WRONG_FORWARD = {"sem_vies": ("parece que você esqueceu de somar o viés b antes da tangente",
+                              "np.tanh(x @ W)"),
+                 "sem_tanh": ("parece que você não aplicou a tangente hiperbólica no final",
+                              "x @ W + b")}
+code(FORWARD, **meta("tanh_forward", solution=True), autograder={"equivocos": [
+    {"id": k, "mensagem": m, "codigo": "def tanh_forward(x, W, b):\n    return " + c + "\n"}
+    for k, (m, c) in WRONG_FORWARD.items()]})
 code('''rng = np.random.default_rng(1)
 x, W, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
 h = tanh_forward(x, W, b)
@@ -95,7 +102,11 @@ code('''# Escolha uma alternativa: "a", "b", "c" ou "d"
 resposta_q1 = None
 ### BEGIN SOLUTION
 resposta_q1 = "b"
-### END SOLUTION''', **meta("q1", solution=True))
+### END SOLUTION''', **meta("q1", solution=True), autograder={"explicacoes": {
+    "a": "tanh(a) é a própria função, não a sua inclinação.",
+    "b": "A derivada de tanh é 1 - tanh², que vale 1 em zero e cai nas pontas.",
+    "c": "O sinal está trocado: a inclinação de tanh diminui longe de zero.",
+    "d": "e^a é a derivada da exponencial, não da tangente hiperbólica."}})
 code('''quiz("q1", resposta_q1)''', **meta("test_q1", grade=True, locked=True, points=1))
 md("## Pergunta 2\n\nQual o intervalo de saída de $\\tanh$?\n\na) $[0, 1]$  b) $[0, \\infty)$  c) $(-1, 1)$  d) $\\mathbb{R}$")
 code('''# Escolha uma alternativa: "a", "b", "c" ou "d"
