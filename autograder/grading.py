@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import diagnosis
 from . import notebook as nbmod
 from . import status as st
 from .confine import package_root
@@ -46,6 +47,7 @@ class CellGrade:
     question: str = ""  # quiz: the question's text
     key: str | None = None  # quiz: the right answer
     explanation: str = ""  # quiz: why the key is right (and the learner's letter, if wrong)
+    diagnoses: list = field(default_factory=list)  # [(visible check name, pt-BR diagnosis)]
 
 
 @dataclass
@@ -177,9 +179,25 @@ def matched_mistakes(cell, ref, student_rec, mistakes):
         recorded = any(k.startswith(("v:", "q:")) for k in rec)
         if exercise != cell["exercise"] or not recorded or not compare(ref, rec):
             continue
-        if not compare(rec, student_rec):
+        if _same_values(rec, student_rec):
             found.append(ident)
     return found
+
+
+def _same_values(rec, got):
+    """Whether ``got`` has every value ``rec`` recorded, equal under ``rec``'s tolerances
+    (NaN equal to NaN: a typical mistake may overflow)."""
+    for key, want in rec.items():
+        kind, _, name = key.partition(":")
+        have = got.get(key)
+        if kind == "q" and (have is None or str(have) != str(want)):
+            return False
+        if kind == "v":
+            rtol, atol = (float(x) for x in rec["t:" + name])
+            if have is None or np.shape(have) != want.shape or not np.allclose(
+                    have, want, rtol=rtol, atol=atol, equal_nan=True):
+                return False
+    return True
 
 
 def compare(ref, got):
@@ -294,12 +312,13 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
         else:
             cell_status = st.FAILED
         hints = [(n, str(ref_rec.get("d:" + n, ""))) for n in failed
-                 if any(n == v or n.startswith(v + "_") for v in visible)]
+                 if n.split(".")[0] in visible]  # "grads.dW": a part of check "grads"
         points = c["points"] if cell_status == st.PASSED else 0.0
         grade = CellGrade(c["grade_id"], c["exercise"], c["quiz"], points, c["points"],
                           cell_status, hints, title=names.get(c["exercise"], ""),
                           answer=_quiz_answer(c, got))
         if cell_status == st.FAILED:
+            grade.diagnoses = [(n, _diagnose(n, ref_rec, got)) for n, _ in hints]
             grade.misconceptions = matched_mistakes(c, ref_rec, got, mistakes)
             grade.misconception_messages = [messages[(c["exercise"], i)]
                                             for i in grade.misconceptions]
@@ -320,6 +339,22 @@ def _unanswered(cell, outcome, ref_rec):
         return True
     return cell["quiz"] and not any(k.startswith("q:") for k in outcome.captures.get(
         cell["index"], {})) and any(k.startswith("q:") for k in ref_rec)
+
+
+def _diagnose(name, ref_rec, got):
+    """Where a visible check's value differs from the reference (visible values only: the
+    learner's notebook shows the expected value of a visible check anyway)."""
+    want, have = ref_rec.get("v:" + name), got.get("v:" + name)
+    if want is None:
+        return ""
+    if have is None:
+        return "nenhum valor registrado: a célula parou antes deste teste (erro na resposta?)"
+    rtol, atol = (float(x) for x in ref_rec["t:" + name])
+    try:
+        have = np.asarray(have, dtype=np.float64)
+    except (TypeError, ValueError):
+        return "o valor não é numérico"
+    return diagnosis.describe(name, have, want, rtol, atol) or ""
 
 
 def _quiz_details(grade, ref_rec, answer_cell, names):

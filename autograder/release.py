@@ -120,8 +120,13 @@ def visible_checks(visible):
     return found
 
 
+def _squeeze(text):
+    """Text without the spaces around operators and brackets (code and prose alike)."""
+    return re.sub(r"\s*([^\w\s])\s*", r"\1", text)
+
+
 def _code_fragments(region):
-    """Sub-expressions of a solution (with an operator or a call, 10+ characters, no spaces)."""
+    """Sub-expressions of a solution (with an operator or a call, 10+ characters, squeezed)."""
     fragments = set()
     for line in region.splitlines():
         text = line.strip().removeprefix("return ")
@@ -133,7 +138,7 @@ def _code_fragments(region):
             continue
         for node in ast.walk(tree):
             if isinstance(node, (ast.BinOp, ast.Call, ast.Assign)):
-                code = re.sub(r"\s+", "", ast.unparse(node))
+                code = _squeeze(ast.unparse(node))
                 if len(code) >= 10:
                     fragments.add(code)
     return fragments
@@ -164,8 +169,9 @@ def teaching_lint(cells, chapter):
                                 "errada. Passe expected= ou declare o motivo em "
                                 "autograder.sem_esperado.")
             for level in levels:
-                plain = re.sub(r"\s+", "", level)
-                leaked = sorted(f for f in solution if f in plain)
+                plain = _squeeze(level)
+                leaked = sorted(f for f in solution
+                                if re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", plain))
                 if leaked:
                     problems.append(f"{where} {c['grade_id']}: a dica de {name!r} contém código "
                                     f"da solução ({leaked[0]}); uma dica dá a ideia, a equação "
@@ -258,9 +264,10 @@ def diagnostics(cells, ref=None):
             rec = records.get(c["index"]) or {}
             for name in visible if exercise == c["exercise"] else []:
                 value, right = rec.get("v:" + name), want.get("v:" + name)
+                rtol, atol = want.get("t:" + name, (1e-6, 1e-8))
                 if value is None or (right is not None and right.shape == value.shape
-                                     and np.allclose(value, right)):
-                    continue
+                                     and np.allclose(value, right, rtol=rtol, atol=atol)):
+                    continue  # this check does not tell the mistake from the solution
                 data["equivocos"].setdefault(name, []).append(
                     {"id": ident, "mensagem": messages[(exercise, ident)],
                      "valor": value.tolist()})

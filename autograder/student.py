@@ -150,12 +150,14 @@ def _namespace():
 
 
 def _misconception(name, got, rtol, atol):
-    """The declared typical mistake whose visible value ``got`` matches, if any."""
+    """The declared typical mistakes whose visible value ``got`` matches ('' if none)."""
+    found = []
     for item in (_context.get("equivocos") or {}).get(name, []):
         value = np.asarray(item.get("valor"), dtype=np.float64)
-        if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=atol):
-            return item.get("mensagem", "")
-    return ""
+        if value.shape == got.shape and np.allclose(got, value, rtol=rtol, atol=atol,
+                                                    equal_nan=True):
+            found.append(item.get("mensagem", ""))
+    return "; ou ".join(found)
 
 
 def _fail(name, what, dica, got=None, rtol=0.0, atol=0.0):
@@ -213,7 +215,7 @@ def check(name, value, expected=None, *, rtol=1e-6, atol=1e-8, dica="", eixos=No
             _record(name, value, rtol, atol, dica)
         else:
             for key, part in parts:
-                _record(f"{name}_{key}" if _NAME.match(key) else name, part, rtol, atol, dica)
+                _record(f"{name}.{key}" if _NAME.match(key) else name, part, rtol, atol, dica)
         return
     if parts is not None:
         return _check_parts(name, parts, expected, rtol, atol, dica)
@@ -221,17 +223,12 @@ def check(name, value, expected=None, *, rtol=1e-6, atol=1e-8, dica="", eixos=No
     if got is None:
         _fail(name, f"o valor não é numérico (recebi {type(value).__name__})", dica)
     if not np.all(np.isfinite(got)):
-        _fail(name, "o valor contém NaN ou infinito", dica)
+        _fail(name, "o valor contém NaN ou infinito", dica, got, rtol, atol)
     if expected is None:
         _mark_passed(name)
         return
     want = np.asarray(expected, dtype=np.float64)
-    if got.shape != want.shape:
-        _fail(name, diagnosis.describe_shapes(got.shape, want.shape), dica, got)
-    if diagnosis.looks_like_shape(name, got, want) and not np.array_equal(got, want):
-        _fail(name, diagnosis.describe_shapes(tuple(got.astype(int)), tuple(want.astype(int))),
-              dica, got)
-    text = diagnosis.describe_difference(got, want, rtol, atol, eixos, portas)
+    text = diagnosis.describe(name, got, want, rtol, atol, eixos, portas)
     if text:
         _fail(name, text, dica, got, rtol, atol)
     _mark_passed(name)
@@ -334,12 +331,14 @@ def explain(exc):
 
 
 def _explain_handler(shell, etype, value, tb, tb_offset=None):
-    """IPython custom exception handler: numpy shape errors explained in pt-BR first."""
-    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    """IPython custom exception handler: numpy shape errors explained in pt-BR; any other
+    ValueError shown as IPython would. It shows the error itself (IPython ignores the return)."""
     text = None if _GRADED else explain(value.with_traceback(tb))
     if text is None:
-        return stb
-    return [f"\x1b[0;31m{text}\x1b[0m", f"(mensagem do NumPy: {value})"]
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    else:
+        stb = [f"\x1b[0;31m{text}\x1b[0m", f"(mensagem do NumPy: {value})"]
+    shell._showtraceback(etype, value, stb)
 
 
 def _install():

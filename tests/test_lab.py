@@ -177,15 +177,18 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
             "const e = document.querySelector('.jp-Notebook-ExecutionIndicator');"
             "return e && e.getAttribute('data-status') === 'idle'"), 60, "o kernel não iniciou")
 
-        # the learner types the answer over the stub's last line (raise NotImplementedError())
+        # the learner types an answer over the stub's last line (raise NotImplementedError()):
+        # the solution with W_hh not transposed, a typical mistake chapter 02 declares
+        typed_line = solution.replace("h_prev @ W_hh.T", "h_prev @ W_hh")
+        assert typed_line != solution
         cell = cells()[typed]
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
         cell.find_element(By.CSS_SELECTOR, ".cm-content").click()
         ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.END).key_up(Keys.CONTROL) \
             .key_down(Keys.SHIFT).send_keys(Keys.HOME).key_up(Keys.SHIFT) \
-            .send_keys(solution).send_keys(Keys.ESCAPE).perform()
+            .send_keys(typed_line).send_keys(Keys.ESCAPE).perform()
         code = cells()[typed].find_element(By.CSS_SELECTOR, ".cm-content").text
-        assert solution in code and "NotImplementedError" not in code, code
+        assert typed_line in code and "NotImplementedError" not in code, code
 
         run_menu = click_menu(driver, ("Executar",), "Executar todas as células")
         state = lambda: driver.execute_script(CELL_STATE)  # noqa: E731
@@ -222,6 +225,13 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
                 continue
             if gid == "c02_q6_teste":
                 assert dom["errors"] and "incorreta" in dom["output"], dom["output"][:300]
+            elif gid == "c02_ex1_teste":  # the typed mistake: diagnosed, named, no traceback
+                out = dom["output"]
+                assert dom["errors"] and "[valores] valores diferentes" in out, out[:500]
+                assert "Erro típico: parece que você usou W_hh sem transpor" in out, out[:500]
+                assert "Dica 1 de 3" in out and "Dica 2" not in out, out[:500]
+                for internal in ("Traceback", "student.py", "autograder/", "AssertionError"):
+                    assert internal not in out, out[:500]
             else:
                 assert dom["errors"] == 0, f"erro na célula {info['index']} ({gid}): " \
                                            f"{dom['output'][:500]}"

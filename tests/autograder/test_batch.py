@@ -128,7 +128,10 @@ def test_feedback_shows_hints_but_no_secrets(tmp_path, source_nb, released):
     (subs / "bia" / f"{CHAPTER}.ipynb").write_bytes(released.read_bytes())
     grade_batch(subs, COURSE, out, **QUIET)
     pages = {p.parent.name: p.read_text(encoding="utf-8") for p in write_feedback(out)}
-    assert "resposta incorreta" in pages["ana"] and "6 de 7" in pages["ana"]
+    assert "6 de 7" in pages["ana"]
+    # the quiz answered wrong: the answer, the key and why, after grading
+    assert "Sua resposta: <b>d</b> · gabarito: <b>b</b>" in pages["ana"]
+    assert "derivada da exponencial" in pages["ana"] and "1 - tanh²" in pages["ana"]
     bia = pages["bia"]
     assert "A saída deve ter forma (N, H)." in bia and "Some o viés" in bia
     for page in pages.values():

@@ -168,3 +168,34 @@ def test_quiz_explanation_opens_only_with_its_letter():
     chave = "sal$" + student.quiz_digest("sal", "q1", "b")
     with pytest.raises(AssertionError, match="incorreta. a é a função"):
         student.quiz("q1", "a", chave=chave, explicacoes=sealed)
+
+
+def test_in_a_jupyter_kernel_errors_read_as_portuguese_without_internals():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in (
+        "import numpy as np\nfrom autograder.student import check\n\n"
+        "def rnn_step(x, h, W_xh):\n    return np.tanh(x @ W_xh + h)\n",
+        "rnn_step(np.ones((2, 3)), np.zeros((2, 4)), np.ones((4, 3)))",
+        "check('valores', np.ones((2, 4)), np.zeros((2, 4)), dica=['a ideia', 'a equação'])",
+    )])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    numpy_error, failed_check = (cell.outputs[0] for cell in nb.cells[1:])
+    text = "\n".join(numpy_error["traceback"])
+    assert "Erro de formas do NumPy" in text and "x @ W_xh: (2, 3) @ (4, 3)" in text
+    assert "na função rnn_step" in text and "transposta" in text
+    text = "\n".join(failed_check["traceback"])
+    assert "[valores] valores diferentes em 8 de 8 posições" in text
+    assert "Dica 1 de 2: a ideia" in text
+    for internal in ("Traceback", "student.py", "AssertionError", "raise "):
+        assert internal not in text, text
+
+
+def test_graded_mode_records_each_part_of_a_dict(monkeypatch):
+    monkeypatch.setattr(student, "_GRADED", True)
+    monkeypatch.setattr(student, "_records", {})
+    student.check("grads", {"dW": np.ones((2, 2)), "db": np.zeros(2)}, dica=["a", "b"])
+    assert student._records["v:grads.dW"].shape == (2, 2)
+    assert student._records["v:grads.db"].shape == (2,)
+    assert str(student._records["d:grads.db"]) == "a\nb"

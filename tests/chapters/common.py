@@ -98,14 +98,6 @@ def check_structure(source: Path, wrong: dict, min_exercises: int = 3) -> Parts:
     return Parts(nb_cells, text, ids, exercises, forbid)
 
 
-def declared_mistakes(source: Path) -> dict:
-    """{answer grade id: [(mensagem, codigo)]}: the typical mistakes the notebook declares
-    (metadata ``autograder.equivocos``), the one source of truth for the wrong-answer tests."""
-    return {_nbgrader(c)["grade_id"]: [(e["mensagem"], e["codigo"]) for e in equivocos]
-            for c in cells(source)
-            if (equivocos := c.get("metadata", {}).get("autograder", {}).get("equivocos"))}
-
-
 def answer_source(source: Path, grade_id: str) -> str:
     """The solution of an answer cell, without the BEGIN/END SOLUTION markers."""
     for cell in cells(source):

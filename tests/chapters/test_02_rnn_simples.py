@@ -10,7 +10,7 @@ SOURCE = common.source_path(NOTEBOOK)
 
 # exercise answer cell -> typical wrong answers (message, full cell source), declared in the
 # notebook's metadata (autograder.equivocos): the self-check names them, the grading catches them
-WRONG = common.declared_mistakes(SOURCE)
+WRONG = common.misconceptions(SOURCE)
 
 
 def test_notebook_executes(executed):
