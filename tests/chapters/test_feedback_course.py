@@ -67,9 +67,24 @@ def _rounds(layout):
     return rounds
 
 
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """``released(chapter, mode)``: the chapter's release, made once per module (one reference
+    run per chapter, shared by both modes through one cache)."""
+    root, made = tmp_path_factory.mktemp("liberacoes"), {}
+
+    def get(chapter, mode):
+        if (chapter, mode) not in made:
+            (made[chapter, mode],) = release(COURSE, root / mode, chapter, mode=mode,
+                                             cache_dir=root / "cache")
+        return made[chapter, mode]
+
+    return get
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", DECLARING)
-def test_each_typical_mistake_is_named_in_the_self_check(chapter, tmp_path):
+def test_each_typical_mistake_is_named_in_the_self_check(chapter, released, tmp_path):
     source = source_path(chapter)
     layout = nbmod.layout(json.loads(source.read_text(encoding="utf-8")))
     assert teaching_lint(layout, chapter) == []
@@ -77,13 +92,13 @@ def test_each_typical_mistake_is_named_in_the_self_check(chapter, tmp_path):
         if c["kind"] == "answer" and not quiz_answers([c]):
             messages = [e["mensagem"] for e in c["equivocos"]]
             assert len(messages) >= 2 and len(set(messages)) == len(messages), c["grade_id"]
-    (released,) = release(COURSE, tmp_path / "estudo", chapter, mode="study", cache_dir=tmp_path)
+    study = released(chapter, "study")
     solutions = {c["grade_id"]: _solution(c["source"]) for c in layout if c["kind"] == "answer"}
     keys = quiz_answers(layout)
     quiz_of = {c["grade_id"]: _quiz_var(c["source"]) for c in layout if c["kind"] == "answer"}
     explanations = {c["grade_id"]: c["explicacoes"] for c in layout if c.get("explicacoes")}
     for n, chosen in enumerate(_rounds(layout)):
-        nb = json.loads(released.read_text(encoding="utf-8"))
+        nb = json.loads(study.read_text(encoding="utf-8"))
         for cell in nb["cells"]:
             gid = nbmod.nbgrader_meta(cell).get("grade_id")
             if nbmod.cell_kind(cell) != "answer":
@@ -118,12 +133,12 @@ def test_each_typical_mistake_is_named_in_the_self_check(chapter, tmp_path):
 
 
 @pytest.mark.parametrize("chapter", DECLARING)
-def test_release_modes_and_validate(chapter, tmp_path):
+def test_release_modes_and_validate(chapter, released):
     explanations = [why for c in cells(source_path(chapter))
                     for why in c.get("metadata", {}).get("autograder", {})
                     .get("explicacoes", {}).values()]
     for mode in ("class", "study"):
-        (path,) = release(COURSE, tmp_path / mode, chapter, mode=mode, cache_dir=tmp_path)
+        path = released(chapter, mode)
         text = path.read_text(encoding="utf-8")
         assert "equivocos" not in text and '"codigo"' not in text
         for why in explanations:
