@@ -9,6 +9,7 @@ Never hidden tests or their values: the result files only hold diagnoses of visi
 
 import html
 import json
+import re
 from pathlib import Path
 
 from . import status as st
@@ -45,11 +46,18 @@ def _check_items(cell):
     return items
 
 
+def _plain_question(text):
+    """The question's markdown without its heading and bold markers (the title says which)."""
+    lines = [line for line in text.splitlines() if not re.match(r"#{1,6}\s", line)]
+    text = re.sub(r"^\s*\*\*Pergunta[^*]*\*\*\s*", "", "\n".join(lines).strip())
+    return re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+
+
 def _quiz_items(cell):
     esc = html.escape
     items = []
     if cell.get("question"):
-        items.append(f"<div class='question'>{esc(cell['question'])}</div>")
+        items.append(f"<div class='question'>{esc(_plain_question(cell['question']))}</div>")
     answer = cell.get("answer")
     items.append(f"<p>Sua resposta: <b>{esc(answer) if answer else 'nenhuma'}</b>"
                  + (f" · gabarito: <b>{esc(cell['key'])}</b>" if cell.get("key") else "")

@@ -46,11 +46,15 @@ def _quiz_var(source):
 
 def _rounds(layout):
     """[{exercise: mistake}]: every declared mistake once, no exercise twice in a round, and no
-    exercise in a round with an earlier one whose functions its test cells call."""
+    exercise in a round with an earlier one whose functions its tests, solution or typical
+    mistakes call (that exercise's own failure would then come first, by design)."""
     tests = {}
     for c in layout:
         if c["kind"] == "test":
             tests[c["exercise"]] = tests.get(c["exercise"], "") + c["visible"]
+        elif c["kind"] == "answer":
+            tests[c["grade_id"]] = tests.get(c["grade_id"], "") + c["source"] + "".join(
+                e["codigo"] for e in c["equivocos"])
     functions = {c["grade_id"]: defined_functions(c["source"]) for c in layout
                  if c["kind"] == "answer"}
     rounds = []
@@ -82,8 +86,22 @@ def released(tmp_path_factory):
     return get
 
 
+# Chapters whose declared mistakes the visible checks do not all tell apart yet (found by this
+# test; the chapter's owner fixes the visible inputs or checks and removes the line: strict, so
+# a fixed chapter fails here until it is removed).
+NOT_YET = {
+    "03-bptt": "c03_ex3: dois erros típicos dão o mesmo dW_hh visível",
+    "05-lstm": "c05_ex4: o gradcheck visível (0 ou 1) não separa os erros típicos",
+    "07-aplicacoes": "c07_ex3: sem_maximo passa em todos os testes visíveis",
+    "08-rnn-bidirecional": "c08_ex5: conta_preenchimento dá o valor visível de outro erro",
+    "10-alem-das-rnns": "c10_ex1: vazamento_invertido passa em todos os testes visíveis",
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("chapter", DECLARING)
+@pytest.mark.parametrize("chapter", [
+    pytest.param(c, marks=pytest.mark.xfail(reason=NOT_YET[c], strict=True)) if c in NOT_YET
+    else c for c in DECLARING])
 def test_each_typical_mistake_is_named_in_the_self_check(chapter, released, tmp_path):
     source = source_path(chapter)
     layout = nbmod.layout(json.loads(source.read_text(encoding="utf-8")))
