@@ -177,21 +177,46 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
             "const e = document.querySelector('.jp-Notebook-ExecutionIndicator');"
             "return e && e.getAttribute('data-status') === 'idle'"), 60, "o kernel não iniciou")
 
-        # the learner types an answer over the stub's last line (raise NotImplementedError()):
-        # the solution with W_hh not transposed, a typical mistake chapter 02 declares
-        typed_line = solution.replace("h_prev @ W_hh.T", "h_prev @ W_hh")
-        assert typed_line != solution
-        cell = cells()[typed]
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-        cell.find_element(By.CSS_SELECTOR, ".cm-content").click()
-        ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.END).key_up(Keys.CONTROL) \
-            .key_down(Keys.SHIFT).send_keys(Keys.HOME).key_up(Keys.SHIFT) \
-            .send_keys(typed_line).send_keys(Keys.ESCAPE).perform()
-        code = cells()[typed].find_element(By.CSS_SELECTOR, ".cm-content").text
-        assert typed_line in code and "NotImplementedError" not in code, code
+        def type_last_line(line):
+            """Replace the typed answer cell's last line, as a learner would."""
+            cell = cells()[typed]
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            cell.find_element(By.CSS_SELECTOR, ".cm-content").click()
+            ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.END) \
+                .key_up(Keys.CONTROL).key_down(Keys.SHIFT).send_keys(Keys.HOME) \
+                .key_up(Keys.SHIFT).send_keys(line).send_keys(Keys.ESCAPE).perform()
+            code = cells()[typed].find_element(By.CSS_SELECTOR, ".cm-content").text
+            assert line in code and "NotImplementedError" not in code, code
 
-        run_menu = click_menu(driver, ("Executar",), "Executar todas as células")
         state = lambda: driver.execute_script(CELL_STATE)  # noqa: E731
+        idle = lambda: driver.execute_script(  # noqa: E731
+            "return document.querySelector('.jp-Notebook-ExecutionIndicator')"
+            ".getAttribute('data-status') === 'idle'")
+        typed_test = typed + 1
+        assert nbmod.cell_kind(nb["cells"][typed_test]) == "test"
+
+        # first over the stub's last line, a typical mistake chapter 02 declares (W_hh not
+        # transposed): "run all" stops at the exercise's test, which names the mistake
+        wrong_line = solution.replace("h_prev @ W_hh.T", "h_prev @ W_hh")
+        assert wrong_line != solution
+        type_last_line(wrong_line)
+        click_menu(driver, ("Executar",), "Executar todas as células")
+        wait_for(lambda: state()[typed_test]["errors"] and idle(), 90,
+                 "o teste do exercício digitado não mostrou a falha")
+        out = state()[typed_test]["output"]
+        assert "[valores] valores diferentes" in out, out[:500]
+        assert "Erro típico: parece que você usou W_hh sem transpor" in out, out[:500]
+        assert "Dica 1 de 3" in out and "Dica 2" not in out, out[:500]
+        for internal in ("Traceback", "student.py", "autograder/", "AssertionError"):
+            assert internal not in out, out[:500]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", cells()[typed_test])
+        time.sleep(1)
+        driver.save_screenshot(str(ARTIFACTS / "lab-cap02-diagnostico.png"))
+
+        # then the right line, and the whole chapter runs
+        type_last_line(solution)
+        run_menu = click_menu(driver, ("Executar",), "Executar todas as células")
         wait_for(lambda: all(re.fullmatch(r"\[\d+\]:", c["prompt"].strip())
                              for c in state() if c["code"]), 90,
                  "nem todas as células foram executadas")
@@ -225,19 +250,11 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
                 continue
             if gid == "c02_q6_teste":
                 assert dom["errors"] and "incorreta" in dom["output"], dom["output"][:300]
-            elif gid == "c02_ex1_teste":  # the typed mistake: diagnosed, named, no traceback
-                out = dom["output"]
-                assert dom["errors"] and "[valores] valores diferentes" in out, out[:500]
-                assert "Erro típico: parece que você usou W_hh sem transpor" in out, out[:500]
-                assert "Dica 1 de 3" in out and "Dica 2" not in out, out[:500]
-                for internal in ("Traceback", "student.py", "autograder/", "AssertionError"):
-                    assert internal not in out, out[:500]
             else:
                 assert dom["errors"] == 0, f"erro na célula {info['index']} ({gid}): " \
                                            f"{dom['output'][:500]}"
             if info["kind"] == "test" and info["quiz"] and gid != "c02_q6_teste":
                 assert f"[{gid.removesuffix('_teste')}] correto!" in dom["output"]
-        typed_test = next(i for i, c in enumerate(layout) if c.get("exercise") == TYPED)
         assert final[typed_test]["prompt"].strip() != "[ ]:"
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
