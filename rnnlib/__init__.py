@@ -6,11 +6,12 @@ through the same code. Parameter names, layouts and gate orders are torch.nn's.
 
 from . import datasets, functional, gradcheck, init, io, models, optim, plotting, sampling, training
 from . import functional as F
+from ._checks import DTypeError, ShapeError
 from ._optional import optional_torch, require_torch
 from .clip import clip_by_norm, clip_by_value, global_norm
 from .convert import from_torch
 from .esn import EchoStateNetwork
-from .layers import GRU, LSTM, MLP, RNN, Embedding, Linear, Module
+from .layers import GRU, LSTM, MLP, RNN, Embedding, Linear, Module, ModuleDict
 from .layers.attention import SelfAttention, positional_encoding
 from .optim import SGD, Adagrad, Adam, RMSprop
 from .seq2seq import Seq2Seq
@@ -31,6 +32,8 @@ __all__ = [
     "clip_by_value",
     "global_norm",
     "from_torch",
+    "ShapeError",
+    "DTypeError",
     "optional_torch",
     "require_torch",
     "EchoStateNetwork",
@@ -38,6 +41,7 @@ __all__ = [
     "positional_encoding",
     "Seq2Seq",
     "Module",
+    "ModuleDict",
     "Linear",
     "Embedding",
     "MLP",

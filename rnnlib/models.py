@@ -11,8 +11,8 @@ import numpy as np
 
 from . import functional as F
 from ._backend import namespace
+from ._checks import ShapeError
 from .layers import GRU, LSTM, RNN, Embedding, Linear, Module
-from .layers.module import check_state_keys
 from .sampling import sample_next
 
 __all__ = ["CharRNN"]
@@ -28,9 +28,9 @@ class CharRNN(Module):
     Shapes (batch-first): ids (N, T) ints in [0, V), logits (N, T, V), state as the
     recurrent layer's: h or (h, c) of shape (num_layers, N, H).
 
-    ``params``/``grads`` merge the three layers' dicts under the prefixes ``embedding.``,
-    ``rnn.`` and ``head.``; the arrays are the layers' own, so ``rnnlib.Adam(model.params)``
-    updates the model.
+    The three layers are its children: ``params``/``grads`` hold theirs under the prefixes
+    ``embedding.``, ``rnn.`` and ``head.``; the arrays are the layers' own, so
+    ``rnnlib.Adam(model.params)`` updates the model.
     """
 
     def __init__(
@@ -46,6 +46,7 @@ class CharRNN(Module):
     ):
         if cell not in _CELLS:
             raise ValueError(f"cell: expected one of {sorted(_CELLS)}, got {cell!r}")
+        super().__init__()
         rng = rng if rng is not None else np.random.default_rng()
         self.vocab_size, self.hidden_size, self.cell = vocab_size, hidden_size, cell
         self.embedding = Embedding(vocab_size, embedding_dim, dtype=dtype, rng=rng)
@@ -53,39 +54,12 @@ class CharRNN(Module):
             embedding_dim, hidden_size, num_layers, batch_first=True, dtype=dtype, rng=rng
         )
         self.head = Linear(hidden_size, vocab_size, dtype=dtype, rng=rng)
-        self._cache = None
-
-    def _layers(self):
-        return {"embedding": self.embedding, "rnn": self.rnn, "head": self.head}
-
-    @property
-    def params(self) -> dict:
-        return {f"{n}.{k}": v for n, m in self._layers().items() for k, v in m.params.items()}
-
-    @property
-    def grads(self) -> dict:
-        return {f"{n}.{k}": v for n, m in self._layers().items() for k, v in m.grads.items()}
-
-    def load_state_dict(self, state: dict) -> None:
-        check_state_keys(self.params, state)
-        for n, m in self._layers().items():
-            m.load_state_dict({k: state[f"{n}.{k}"] for k in m.params})
-
-    def to(self, device=None, dtype=None):
-        for m in self._layers().values():
-            m.to(device, dtype)
-        self._cache = None
-        return self
-
-    def zero_grad(self):
-        for m in self._layers().values():
-            m.zero_grad()
 
     def forward(self, ids, state=None):
         """ids (N, T) ints -> logits (N, T, V), final state."""
         if getattr(ids, "ndim", None) != 2:
             got = getattr(ids, "shape", type(ids).__name__)
-            raise ValueError(f"ids: expected shape (N, T) of token ids, got {got}")
+            raise ShapeError(f"ids: expected shape (N, T) of token ids, got {got}")
         e = self.embedding.forward(ids)  # (N, T, E)
         h, state = self.rnn.forward(e, state)  # (N, T, H)
         logits = self.head.forward(h)  # (N, T, V)
@@ -123,6 +97,10 @@ class CharRNN(Module):
         """Sample ``n`` sequences in parallel from ``start``, each until ``stop`` is drawn or
         ``max_len`` ids (``start`` and ``stop`` not included). Returns lists of ids."""
         rng = rng if rng is not None else np.random.default_rng()
+        with self.no_grad():  # a pending backward keeps the caches of its forward
+            return self._generate(n, start, stop, max_len, temperature, top_k, rng)
+
+    def _generate(self, n, start, stop, max_len, temperature, top_k, rng):
         W = self.head.params["weight"]
         ops = namespace(W)
         tokens = np.full(n, start, dtype=np.int64)
@@ -143,5 +121,4 @@ class CharRNN(Module):
                     out[i].append(int(tokens[i]))
             if done.all():
                 break
-        self._cache = None
         return out

@@ -49,12 +49,10 @@ class Seq2Seq(Module):
         H, E, dirs = hidden_size, emb_size, 2 if bidirectional else 1
         A = attn_size or H
         self.hidden_size, self.dirs = H, dirs
-        self.encoder = GRU(E, H, bidirectional=bidirectional, dtype=dtype, rng=rng)
-        p = self.params
+        self.encoder = GRU(E, H, bidirectional=bidirectional, dtype=dtype, rng=rng)  # a child
+        p = self.params  # its own entries below; the encoder's are "encoder.*" through the child
         p["src_embedding"] = (rng.standard_normal((src_vocab, E)) * 0.3).astype(dtype)
         p["tgt_embedding"] = (rng.standard_normal((tgt_vocab, E)) * 0.3).astype(dtype)
-        for k, v in self.encoder.params.items():
-            p["encoder." + k] = v
         p["bridge.weight"] = uniform_default((H, dirs * H), rng, dirs * H, dtype)
         p["bridge.bias"] = uniform_default((H,), rng, dirs * H, dtype)
         for name, shape in (("weight_ih", (3 * H, E)), ("weight_hh", (3 * H, H))):
@@ -70,7 +68,6 @@ class Seq2Seq(Module):
     # -- pieces ----------------------------------------------------------------------------
     def _encode(self, src, lengths):
         p = self.params
-        self.encoder.params = {k[8:]: v for k, v in p.items() if k.startswith("encoder.")}
         x, emb_cache = F.embedding_forward(src, p["src_embedding"])  # (S, N, E)
         enc_out, h_enc = self.encoder.forward(x, lengths=lengths)  # (S, N, dirs*H)
         ops = namespace(enc_out)
@@ -123,7 +120,9 @@ class Seq2Seq(Module):
         ops = namespace(p["out.weight"])
         like = p["out.weight"]
         dlogits = F.softmax_cross_entropy_backward(ce_cache, dloss)  # (T, N, V)
-        g = {k: ops.zeros_like(v) for k, v in p.items()}
+        g = {
+            k: ops.zeros_like(v) for k, v in self._params.items()
+        }  # its own; the encoder fills its
         dkeys = ops.zeros(tuple(keys_shape), like=like)
         dh = ops.zeros((keys_shape[0], H), like=like)
         for t in range(len(steps) - 1, -1, -1):
@@ -145,14 +144,17 @@ class Seq2Seq(Module):
         g["bridge.bias"] += db
         dh_enc = ops.stack([dh_cat[:, d * H : (d + 1) * H] for d in range(self.dirs)])
         dx, _ = self.encoder.backward(_swap01(dkeys), dh_enc)  # dh_enc (dirs, N, H)
-        for k, v in self.encoder.grads.items():
-            g["encoder." + k] += v
         g["src_embedding"] += F.embedding_backward(dx, emb_cache)
-        self.grads = g
+        self._grads = g  # self.grads: these and the encoder's, "encoder.*"
 
     # -- decoding --------------------------------------------------------------------------
     def greedy_decode(self, src, lengths, bos, eos, max_len):
-        """The most likely token at each step. -> tokens (T', N), attention (T', N, S)."""
+        """The most likely token at each step. -> tokens (T', N), attention (T', N, S).
+        A pending backward (after ``loss``) is left as it was."""
+        with self.no_grad():
+            return self._greedy_decode(src, lengths, bos, eos, max_len)
+
+    def _greedy_decode(self, src, lengths, bos, eos, max_len):
         keys, mask, h, _ = self._encode(src, lengths)
         ops = namespace(keys)
         y = src[0] * 0 + bos  # (N,) ints of src's kind
@@ -171,7 +173,11 @@ class Seq2Seq(Module):
     def beam_search(self, src, lengths, bos, eos, max_len, beam_width=3):
         """Beam search for each sequence of the batch (one at a time): keep the beam_width
         prefixes of highest total log-probability. -> list of (tokens (T',), attention (T', S))
-        for the best finished hypothesis of each sequence."""
+        for the best finished hypothesis of each sequence. A pending backward is left as it was."""
+        with self.no_grad():
+            return self._beam_search(src, lengths, bos, eos, max_len, beam_width)
+
+    def _beam_search(self, src, lengths, bos, eos, max_len, beam_width):
         results = []
         for n in range(src.shape[1]):
             L = int(lengths[n])

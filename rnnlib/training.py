@@ -16,6 +16,7 @@ import numpy as np
 
 from ._backend import is_torch
 from .clip import clip_by_norm
+from .layers.module import ModuleDict
 
 __all__ = [
     "minibatches",
@@ -99,16 +100,17 @@ def tbptt_windows(x, window: int, y=None, *, time_axis: int = 1):
             yield xw, y[tuple(sly)]
 
 
-def merge_params(**modules) -> dict:
-    """One dict over several layers' parameters, keys prefixed by the layer's name:
-    ``merge_params(emb=emb, rnn=rnn, head=head) -> {"emb.weight": ..., "rnn.weight_ih_l0": ...}``.
-    The arrays are shared (not copied), so an optimizer built on it updates the layers."""
-    return {f"{name}.{k}": v for name, m in modules.items() for k, v in m.params.items()}
+def merge_params(**modules):
+    """The parameters of several layers by dotted name, as a model holding them as children
+    would list them: ``merge_params(emb=emb, rnn=rnn) -> {"emb.weight": ..., "rnn.weight_ih_l0":
+    ...}`` (the ``params`` of ``ModuleDict(emb=emb, rnn=rnn)``). The arrays are the layers' own,
+    so an optimizer built on it updates the layers."""
+    return ModuleDict(**modules).params
 
 
 def merge_grads(**modules) -> dict:
     """The gradients of the layers, keyed as :func:`merge_params` keys their parameters."""
-    return {f"{name}.{k}": v for name, m in modules.items() for k, v in m.grads.items()}
+    return dict(ModuleDict(**modules).grads)
 
 
 class History:

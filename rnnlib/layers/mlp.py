@@ -27,28 +27,11 @@ class MLP(Module):
         self.layers = [
             Linear(a, b, dtype=dtype, rng=rng) for a, b in zip(sizes, sizes[1:], strict=False)
         ]
+        for k, layer in enumerate(self.layers):  # children "0", "1", ...: params "0.weight", ...
+            setattr(self, str(k), layer)
         self.activation = activation
-        self._sync_params()
-
-    def _sync_params(self):
-        self.params = {
-            f"{k}.{n}": v for k, layer in enumerate(self.layers) for n, v in layer.params.items()
-        }
-
-    def _push_params(self):
-        # self.params is the source of truth (optimizers and load_state_dict write there)
-        for k, layer in enumerate(self.layers):
-            for n in layer.params:
-                layer.params[n] = self.params[f"{k}.{n}"]
-
-    def to(self, device=None, dtype=None):
-        for layer in self.layers:
-            layer.to(device, dtype)
-        self._sync_params()
-        return self
 
     def forward(self, x):
-        self._push_params()
         forward, _ = ACTIVATIONS[self.activation]
         caches = []
         for k, layer in enumerate(self.layers):
@@ -66,7 +49,4 @@ class MLP(Module):
             if k < len(self.layers) - 1:
                 dy = backward(dy, caches[k])
             dy = self.layers[k].backward(dy)
-        self.grads = {
-            f"{k}.{n}": g for k, layer in enumerate(self.layers) for n, g in layer.grads.items()
-        }
         return dy
