@@ -10,11 +10,10 @@ from ._checks import DTypeError, ShapeError
 from ._optional import optional_torch, require_torch
 from .clip import clip_by_norm, clip_by_value, global_norm
 from .convert import from_torch
-from .esn import EchoStateNetwork
 from .layers import GRU, LSTM, MLP, RNN, Embedding, Linear, Module, ModuleDict
 from .layers.attention import SelfAttention, positional_encoding
+from .models import CharRNN, EchoStateNetwork, Seq2Seq
 from .optim import SGD, Adagrad, Adam, RMSprop
-from .seq2seq import Seq2Seq
 
 __all__ = [
     "functional",
@@ -36,6 +35,7 @@ __all__ = [
     "DTypeError",
     "optional_torch",
     "require_torch",
+    "CharRNN",
     "EchoStateNetwork",
     "SelfAttention",
     "positional_encoding",

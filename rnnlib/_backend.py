@@ -25,6 +25,14 @@ def is_torch(x) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
+def to_numpy(x, dtype=None) -> np.ndarray:
+    """Any array as a numpy array: a torch tensor (any device) is detached and copied to the
+    CPU; numpy arrays and lists pass through ``np.asarray``. The one conversion to numpy."""
+    if is_torch(x):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=dtype)
+
+
 def _numpy_ops() -> SimpleNamespace:
     def sigmoid(x, out=None):
         # 0.5 * (1 + tanh(x / 2)): exact, never overflows, one transcendental call.
@@ -59,7 +67,7 @@ def _numpy_ops() -> SimpleNamespace:
         matmul=lambda a, b, out=None: np.matmul(a, b, out=out),
         multiply=lambda a, b, out=None: np.multiply(a, b, out=out),
         subtract=lambda a, b, out=None: np.subtract(a, b, out=out),
-        to_numpy=np.asarray,
+        to_numpy=to_numpy,
         is_floating=lambda x: x.dtype.kind == "f",
         index_add=_np_index_add,
         arange=lambda n, like: np.arange(n),
@@ -106,7 +114,7 @@ def _torch_ops() -> SimpleNamespace:
         matmul=lambda a, b, out=None: torch.matmul(a, b, out=out),
         multiply=lambda a, b, out=None: torch.mul(a, b, out=out),
         subtract=lambda a, b, out=None: torch.sub(a, b, out=out),
-        to_numpy=lambda x: x.detach().cpu().numpy(),
+        to_numpy=to_numpy,
         is_floating=lambda x: x.is_floating_point(),
         index_add=lambda target, index, values: target.index_put_(
             (torch.as_tensor(index, device=target.device),), values, accumulate=True
@@ -142,6 +150,4 @@ def same_kind(x, like):
         return torch.as_tensor(np.asarray(x) if not is_torch(x) else x).to(
             dtype=like.dtype, device=like.device
         )
-    if is_torch(x):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=like.dtype)
+    return to_numpy(x, dtype=like.dtype)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import ShapeError
+
 __all__ = [
     "Vocab",
     "tokenize",
@@ -564,7 +566,7 @@ def make_windows(series, window: int, horizon: int = 1):
     """
     s = np.asarray(series)
     if s.ndim != 1:
-        raise ValueError(f"series: expected a 1-D array, got shape {s.shape}")
+        raise ShapeError(f"series: expected a 1-D array, got shape {s.shape}")
     _check_pos(window=window, horizon=horizon)
     M = len(s) - window - horizon + 1
     if M < 1:
@@ -590,7 +592,7 @@ def train_val_split(*arrays, val_fraction: float = 0.2, seed: int = 0):
     n = len(arrays[0])
     for k, a in enumerate(arrays):
         if len(a) != n:
-            raise ValueError(f"arrays[{k}]: expected length {n} (the first array's), got {len(a)}")
+            raise ShapeError(f"arrays[{k}]: expected length {n} (the first array's), got {len(a)}")
     n_val = max(1, int(round(n * val_fraction)))
     if n_val >= n:
         raise ValueError(f"val_fraction={val_fraction} leaves no training data out of {n} items")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import ShapeError
+
 
 def rel_error(a, b) -> float:
     """||a - b|| / (||a|| + ||b||): 0 for equal arrays, 1 for opposite ones.
@@ -18,7 +20,7 @@ def rel_error(a, b) -> float:
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
+        raise ShapeError(f"rel_error: shapes differ, {a.shape} vs {b.shape}")
     denom = np.linalg.norm(a) + np.linalg.norm(b)
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 

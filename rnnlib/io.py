@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._backend import is_torch
+from ._backend import to_numpy
 
 __all__ = ["save", "load", "load_into"]
 
@@ -36,7 +36,7 @@ def save(layer_or_params, path) -> Path:
     for k, v in params.items():
         if not isinstance(k, str):
             raise TypeError(f"params: keys must be strings, got {k!r}")
-        arrays[k] = v.detach().cpu().numpy() if is_torch(v) else np.asarray(v)
+        arrays[k] = to_numpy(v)
         if arrays[k].dtype == object:
             raise TypeError(f"params[{k!r}]: expected a numeric array, got dtype object")
     path = Path(path)

@@ -17,24 +17,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._backend import is_torch
+from ._backend import to_numpy
+from ._checks import ShapeError
+from .functional.activations import softmax_forward
 
 __all__ = ["softmax_temperature", "sample_next", "sample_sequence"]
-
-
-def _as_numpy(logits) -> np.ndarray:
-    if is_torch(logits):
-        logits = logits.detach().cpu().numpy()
-    return np.asarray(logits, dtype=np.float64)
 
 
 def softmax_temperature(logits, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
     """The sampling distribution: softmax(logits / temperature) over the ``top_k`` largest
     logits (others get probability 0). logits (C,) or (N, C) -> probs float64, same shape.
     ``temperature=0`` gives a one-hot on the argmax."""
-    z = _as_numpy(logits)
+    z = to_numpy(logits, dtype=np.float64)
     if z.ndim not in (1, 2):
-        raise ValueError(f"logits: expected shape (C,) or (N, C), got {z.shape}")
+        raise ShapeError(f"logits: expected shape (C,) or (N, C), got {z.shape}")
     if temperature < 0:
         raise ValueError(f"temperature: expected a number >= 0, got {temperature}")
     C = z.shape[-1]
@@ -47,10 +43,7 @@ def softmax_temperature(logits, temperature: float = 1.0, top_k: int | None = No
         probs = np.zeros_like(z)
         np.put_along_axis(probs, np.argmax(z, axis=-1)[..., None], 1.0, axis=-1)
         return probs
-    z = z / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    return softmax_forward(z / temperature, axis=-1)[0]
 
 
 def sample_next(logits, temperature: float = 1.0, top_k: int | None = None, rng=None):
@@ -97,7 +90,7 @@ def sample_sequence(
     out, token = [], start
     for _ in range(max_len):
         logits, state = step_fn(token, state)
-        logits = _as_numpy(logits).reshape(-1)
+        logits = to_numpy(logits, dtype=np.float64).reshape(-1)
         token = sample_next(logits, temperature, top_k, rng)
         if stop is not None and token == stop:
             break

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from ._backend import is_torch
+from ._backend import is_torch, namespace
+from ._checks import ShapeError
 from .clip import clip_by_norm
 from .layers.module import ModuleDict
 
@@ -53,7 +54,7 @@ def minibatches(*arrays, batch_size: int, shuffle: bool = True, rng=None, drop_l
     n = len(arrays[0])
     for k, a in enumerate(arrays):
         if len(a) != n:
-            raise ValueError(f"arrays[{k}]: expected length {n} (the first array's), got {len(a)}")
+            raise ShapeError(f"arrays[{k}]: expected length {n} (the first array's), got {len(a)}")
     if shuffle:
         rng = rng if rng is not None else np.random.default_rng()
         order = rng.permutation(n)
@@ -85,7 +86,7 @@ def tbptt_windows(x, window: int, y=None, *, time_axis: int = 1):
         raise ValueError(f"window: expected a positive integer, got {window!r}")
     T = x.shape[time_axis]
     if y is not None and y.shape[time_axis] != T:
-        raise ValueError(
+        raise ShapeError(
             f"y: expected {T} steps on axis {time_axis} (as x), got {y.shape[time_axis]}"
         )
     for start in range(0, T, window):
@@ -203,10 +204,6 @@ class EarlyStopping:
         return self.should_stop
 
 
-def _copy(v):
-    return v.clone() if is_torch(v) else v.copy()
-
-
 def fit(
     loss_and_grads: Callable,
     optimizer,
@@ -285,7 +282,7 @@ def fit(
             monitored = val_loss if val_loss is not None else train_loss
             stop = early_stopping.step(monitored)
             if restore_best and early_stopping.improved:
-                best_params = {k: _copy(v) for k, v in params.items()}
+                best_params = {k: namespace(v).copy(v) for k, v in params.items()}
             if stop:
                 history.stopped_early = True
                 break

@@ -81,3 +81,38 @@ def test_import_rnnlib_does_not_import_torch():
     code = "import sys, rnnlib, numpy as np; rnnlib.LSTM(2,3).forward(np.zeros((2,1,2))); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: rnnlib.models.CharRNN(5, 4).forward(np.zeros(3, dtype=int)), r"ids: expected"),
+        (lambda: rnnlib.sampling.softmax_temperature(np.zeros((2, 3, 4))), r"logits: expected"),
+        (lambda: rnnlib.datasets.make_windows(np.zeros((4, 2)), 2), r"series: expected a 1-D"),
+        (lambda: rnnlib.gradcheck.rel_error(np.zeros(2), np.zeros(3)), r"shapes differ"),
+        (lambda: rnnlib.EchoStateNetwork(2, 8, sparsity=0.5).fit(np.zeros((60, 3)), np.zeros(60)), r"u: expected"),
+        (lambda: next(rnnlib.training.minibatches(np.zeros(3), np.zeros(4), batch_size=2)),
+         r"arrays\[1\]: expected length 3"),
+        (lambda: rnnlib.Linear(3, 2).load_state_dict({"weight": np.zeros((2, 4)),
+                                                      "bias": np.zeros(2)}), r"state_dict\['weight'\]"),
+        (lambda: F.mse_forward(np.zeros(3), np.zeros(4)), r"target: expected shape"),
+    ],
+)
+def test_every_shape_problem_is_a_shape_error(call, message):
+    with pytest.raises(rnnlib.ShapeError, match=message):
+        call()
+
+
+def test_loss_backward_takes_dloss_then_cache():
+    logits, targets = np.zeros((2, 3)), np.array([0, 2])
+    _, cache = F.softmax_cross_entropy_forward(logits, targets)
+    np.testing.assert_array_equal(  # a loss ends the graph: the cache alone means dloss = 1
+        F.softmax_cross_entropy_backward(cache), F.softmax_cross_entropy_backward(1.0, cache)
+    )
+    np.testing.assert_allclose(
+        F.softmax_cross_entropy_backward(2.0, cache), 2 * F.softmax_cross_entropy_backward(cache)
+    )
+    with pytest.raises(TypeError, match="goes second"):
+        F.softmax_cross_entropy_backward(cache, 2.0)
+    with pytest.raises(TypeError, match="cache: expected the MSECache"):
+        F.mse_backward(1.0, cache)

@@ -71,7 +71,7 @@ def test_softmax_cross_entropy(rng, masked):
         mask[0, 0] = 1
     loss, cache = F.softmax_cross_entropy_forward(logits, targets, mask)
     dloss = 1.7
-    d = F.softmax_cross_entropy_backward(cache, dloss)
+    d = F.softmax_cross_entropy_backward(dloss, cache)
     assert_grads(
         lambda: F.softmax_cross_entropy_forward(logits, targets, mask)[0],
         {"logits": logits},
@@ -88,7 +88,7 @@ def test_softmax_cross_entropy(rng, masked):
 def test_mse(rng):
     p, t = rand(rng, T, N), rand(rng, T, N)
     _, cache = F.mse_forward(p, t)
-    assert_grads(lambda: F.mse_forward(p, t)[0], {"p": p}, {"p": F.mse_backward(cache, 0.8)}, 0.8)
+    assert_grads(lambda: F.mse_forward(p, t)[0], {"p": p}, {"p": F.mse_backward(0.8, cache)}, 0.8)
 
 
 def cell_inputs(rng, G):

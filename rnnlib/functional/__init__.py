@@ -1,6 +1,7 @@
 """Pure forward/backward pairs, time-major (T, N, D). Imported as ``rnnlib.functional`` or ``F``."""
 
 from .activations import (
+    log_softmax,
     relu_backward,
     relu_forward,
     sigmoid_backward,
@@ -30,4 +31,4 @@ from .losses import (
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))]
+__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + ["log_softmax"]

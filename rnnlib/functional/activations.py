@@ -52,18 +52,32 @@ def relu_backward(dy, cache: InCache):
     return dy * (cache.x > 0)
 
 
-def softmax_forward(x, axis: int = -1):
-    """y_i = exp(x_i - max x) / sum_j exp(x_j - max x) along ``axis`` (default: last)."""
+class SoftmaxCache(NamedTuple):
+    y: object  # the softmax, same shape as x
+    axis: int
+
+
+def log_softmax(x, axis: int = -1):
+    """log softmax(x)_i = (x_i - max x) - log sum_j exp(x_j - max x) along ``axis``.
+
+    Subtracting the max keeps exp from overflowing; entries of x equal to -inf (masked out)
+    give -inf, and every softmax in rnnlib (attention, cross-entropy, sampling) goes through
+    here."""
     ops = namespace(x)
-    e = ops.exp(x - ops.max(x, axis=axis, keepdims=True))
-    y = e / ops.sum(e, axis=axis, keepdims=True)
-    return y, (OutCache(y), axis)
+    shifted = x - ops.max(x, axis=axis, keepdims=True)
+    return shifted - ops.log(ops.sum(ops.exp(shifted), axis=axis, keepdims=True))
 
 
-def softmax_backward(dy, cache):
+def softmax_forward(x, axis: int = -1):
+    """y_i = exp(x_i) / sum_j exp(x_j) along ``axis`` (default: last), computed stably as
+    exp(log_softmax(x)); -inf entries get exactly 0."""
+    y = namespace(x).exp(log_softmax(x, axis))
+    return y, SoftmaxCache(y, axis)
+
+
+def softmax_backward(dy, cache: SoftmaxCache):
     """dx = y * (dy - sum(dy * y)) along the softmax axis (the Jacobian-vector product)."""
-    (out, axis) = cache
-    y = out.y
+    y, axis = cache
     return y * (dy - namespace(y).sum(dy * y, axis=axis, keepdims=True))
 
 

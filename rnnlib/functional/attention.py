@@ -26,10 +26,7 @@ from typing import NamedTuple
 
 from .._backend import namespace
 from .._checks import ShapeError, check_float, check_shape
-
-
-class MaskedSoftmaxCache(NamedTuple):
-    a: object  # (N, S) the weights
+from .activations import SoftmaxCache, softmax_backward, softmax_forward
 
 
 def masked_softmax_forward(scores, mask=None):
@@ -45,15 +42,12 @@ def masked_softmax_forward(scores, mask=None):
         if not bool(keep.any(-1).all()):
             raise ValueError("mask: a row masks every position, its softmax is undefined")
         scores = ops.where(keep, scores, ops.zeros_like(scores) - float("inf"))
-    e = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True))  # exp(-inf) = 0 exactly
-    a = e / ops.sum(e, axis=-1, keepdims=True)
-    return a, MaskedSoftmaxCache(a)
+    return softmax_forward(scores, axis=-1)  # exp(-inf) = 0 exactly
 
 
-def masked_softmax_backward(da, cache: MaskedSoftmaxCache):
+def masked_softmax_backward(da, cache: SoftmaxCache):
     """dscores = a * (da - sum_s da_s a_s); 0 at masked positions since a is 0 there."""
-    a = cache.a
-    return a * (da - namespace(a).sum(da * a, axis=-1, keepdims=True))
+    return softmax_backward(da, cache)
 
 
 def _check_kv(query, keys, values, mask, same_dim=True):
@@ -96,7 +90,7 @@ def dot_attention_backward(dcontext, cache: DotAttentionCache, dweights=None):
     da = (cache.values @ dcontext[:, :, None])[:, :, 0]  # (N, S)
     if dweights is not None:
         da = da + dweights
-    de = masked_softmax_backward(da, MaskedSoftmaxCache(a)) * cache.scale  # (N, S)
+    de = softmax_backward(da, SoftmaxCache(a, -1)) * cache.scale  # (N, S)
     dquery = (de[:, None, :] @ cache.keys)[:, 0, :]  # (N, H)
     dkeys = de[:, :, None] * cache.query[:, None, :]  # (N, S, H)
     return dquery, dkeys, dvalues
@@ -140,7 +134,7 @@ def additive_attention_backward(dcontext, cache: AdditiveAttentionCache, dweight
     da = (cache.values @ dcontext[:, :, None])[:, :, 0]
     if dweights is not None:
         da = da + dweights
-    de = masked_softmax_backward(da, MaskedSoftmaxCache(a))  # (N, S)
+    de = softmax_backward(da, SoftmaxCache(a, -1))  # (N, S)
     dv = ops.sum((de[:, :, None] * hidden).reshape(-1, hidden.shape[-1]), axis=0)  # (A,)
     dpre = de[:, :, None] * cache.v * (1 - hidden * hidden)  # (N, S, A)
     dq_proj = ops.sum(dpre, axis=1)  # (N, A)

@@ -110,12 +110,8 @@ class GRUCache(NamedTuple):
     has_bias: bool
 
     @property
-    def gates(self):  # (T, N, 3H) view
+    def gates(self):  # (T, N, 3H) view of r, z, n
         return self.gates_gm.mT
-
-    @property
-    def hw_n(self):  # (T, N, H) view
-        return self.hw_n_gm.mT
 
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None):

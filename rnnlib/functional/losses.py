@@ -1,7 +1,9 @@
 """Losses: softmax cross-entropy over a (masked) sequence and mean squared error.
 
 Each ``*_forward`` returns ``(loss, cache)`` with a scalar loss; each
-``*_backward(cache, dloss=1.0)`` returns the gradient with respect to the prediction.
+``*_backward(dloss, cache)`` returns the gradient with respect to the prediction, like every
+other backward in rnnlib (dout first, cache second). A loss ends the graph, so
+``*_backward(cache)`` alone means dloss = 1 (as torch's ``loss.backward()``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import NamedTuple
 
 from .._backend import namespace
 from .._checks import ShapeError
+from .activations import log_softmax
 
 
 class CrossEntropyCache(NamedTuple):
@@ -34,13 +37,11 @@ def softmax_cross_entropy_forward(logits, targets, mask=None):
         raise ShapeError(f"mask: expected shape {tuple(targets.shape)}, got {tuple(mask.shape)}")
     C = logits.shape[-1]
     flat = logits.reshape(-1, C)  # (P, C), P positions
-    shifted = flat - ops.max(flat, axis=1, keepdims=True)
-    e = ops.exp(shifted)
-    z = ops.sum(e, axis=1, keepdims=True)
-    probs = e / z
+    logp_all = log_softmax(flat, axis=1)  # (P, C)
+    probs = ops.exp(logp_all)
     t = targets.reshape(-1)
     rows = ops.arange(t.shape[0], like=logits)
-    logp = shifted[rows, t] - ops.log(z[:, 0])  # (P,)
+    logp = logp_all[rows, t]  # (P,)
     if mask is None:
         weights = ops.zeros(t.shape, like=logits) + 1.0 / t.shape[0]
     else:
@@ -53,8 +54,26 @@ def softmax_cross_entropy_forward(logits, targets, mask=None):
     return loss, CrossEntropyCache(probs.reshape(logits.shape), targets, weights)
 
 
-def softmax_cross_entropy_backward(cache: CrossEntropyCache, dloss=1.0):
-    """dlogits = (softmax - onehot(target)) * weight * dloss, shape (..., C)."""
+def _dloss_and_cache(dloss, cache, kind):
+    """(dloss, cache) from ``backward(dloss, cache)`` or ``backward(cache)`` (dloss = 1)."""
+    if isinstance(dloss, kind):
+        if cache is not None:
+            raise TypeError(
+                f"expected (dloss, cache): the {kind.__name__} goes second, got it first"
+            )
+        return 1.0, dloss
+    if not isinstance(cache, kind):
+        raise TypeError(
+            f"cache: expected the {kind.__name__} returned by the forward, "
+            f"got {type(cache).__name__}"
+        )
+    return dloss, cache
+
+
+def softmax_cross_entropy_backward(dloss, cache: CrossEntropyCache | None = None):
+    """dlogits = (softmax - onehot(target)) * weight * dloss, shape (..., C).
+    ``softmax_cross_entropy_backward(cache)`` means dloss = 1."""
+    dloss, cache = _dloss_and_cache(dloss, cache, CrossEntropyCache)
     ops = namespace(cache.probs)
     probs, targets, weights = cache
     C = probs.shape[-1]
@@ -77,8 +96,9 @@ def mse_forward(pred, target):
     return (diff * diff).mean(), MSECache(diff)
 
 
-def mse_backward(cache: MSECache, dloss=1.0):
-    """dpred = 2 (pred - target) / size * dloss."""
+def mse_backward(dloss, cache: MSECache | None = None):
+    """dpred = 2 (pred - target) / size * dloss. ``mse_backward(cache)`` means dloss = 1."""
+    dloss, cache = _dloss_and_cache(dloss, cache, MSECache)
     n = 1
     for s in cache.diff.shape:
         n *= s

@@ -118,16 +118,8 @@ class LSTMCache(NamedTuple):
     has_bias: bool
 
     @property
-    def gates(self):  # (T, N, 4H) view
+    def gates(self):  # (T, N, 4H) view of i, f, g, o
         return self.gates_gm.mT
-
-    @property
-    def cs(self):  # (T, N, H) view
-        return self.cs_gm.mT
-
-    @property
-    def tanh_cs(self):  # (T, N, H) view
-        return self.tanh_cs_gm.mT
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None):

@@ -14,10 +14,12 @@ Parameters: weight_q, weight_k, weight_v, weight_o (d, d) and bias_q, ... (d,).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import functional as F
-from .._backend import namespace
+from .._backend import namespace, to_numpy
 from .._checks import check_float, check_shape
 from ..init import uniform_default
 from .module import Module
@@ -34,6 +36,18 @@ def positional_encoding(T, d_model, dtype=np.float64):
     pe[:, 0::2] = np.sin(t * freq)
     pe[:, 1::2] = np.cos(t * freq[: d_model // 2])
     return pe
+
+
+class SelfAttentionCache(NamedTuple):
+    q: object  # (N, T, d) and the linear caches of the three projections
+    k: object
+    v: object
+    q_proj: object  # F.LinearCache
+    k_proj: object  # F.LinearCache
+    v_proj: object  # F.LinearCache
+    softmax: object  # F.SoftmaxCache; A (N, T, T)
+    out_proj: object  # F.LinearCache
+    scale: float  # 1 / sqrt(d)
 
 
 class SelfAttention(Module):
@@ -60,35 +74,30 @@ class SelfAttention(Module):
             mask = mask * np.tril(np.ones((T, T)))
         if key_mask is not None:
             check_shape("key_mask", key_mask, (N, T), "NT")
-            km = ops.to_numpy(key_mask) if ops.name == "torch" else np.asarray(key_mask)
-            mask = mask * (np.asarray(km) != 0)[:, None, :]
+            mask = mask * (to_numpy(key_mask) != 0)[:, None, :]
         p = self.params
         q, cq = F.linear_forward(x, p["weight_q"], p["bias_q"])
         k, ck = F.linear_forward(x, p["weight_k"], p["bias_k"])
         v, cv = F.linear_forward(x, p["weight_v"], p["bias_v"])
         scale = 1.0 / d**0.5
-        scores = q @ k.transpose(-1, -2) if ops.name == "torch" else q @ k.transpose(0, 2, 1)
+        scores = q @ k.mT  # (N, T, T)
         a, ca = F.masked_softmax_forward(scores * scale, ops.astype(mask, like=x))  # (N, T, T)
         z = a @ v  # (N, T, d)
         y, co = F.linear_forward(z, p["weight_o"], p["bias_o"])
         self.weights = a
-        self._cache = (cq, ck, cv, ca, co, q, k, v, a, scale)
+        self._cache = SelfAttentionCache(q, k, v, cq, ck, cv, ca, co, scale)
         return y
 
     def backward(self, dy):
         """dy (N, T, d) -> dx (N, T, d); fills grads."""
-        cq, ck, cv, ca, co, q, k, v, a, scale = self._require_cache()
-        ops = namespace(dy)
-
-        def tr(m):  # swap the last two axes
-            return m.transpose(-1, -2) if ops.name == "torch" else m.transpose(0, 2, 1)
-
+        q, k, v, cq, ck, cv, ca, co, scale = self._require_cache()
+        a = ca.y  # (N, T, T)
         dz, dWo, dbo = F.linear_backward(dy, co)
-        da = dz @ tr(v)  # (N, T, T)
-        dv = tr(a) @ dz
+        da = dz @ v.mT  # (N, T, T)
+        dv = a.mT @ dz
         ds = F.masked_softmax_backward(da, ca) * scale
         dq = ds @ k
-        dk = tr(ds) @ q
+        dk = ds.mT @ q
         dx, g = 0, {"weight_o": dWo, "bias_o": dbo}
         for name, dproj, cache in (("q", dq, cq), ("k", dk, ck), ("v", dv, cv)):
             dxp, dW, db = F.linear_backward(dproj, cache)

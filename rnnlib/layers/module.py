@@ -14,8 +14,14 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .._backend import is_torch, same_kind
+from .._backend import is_torch, namespace, same_kind, to_numpy
 from .._checks import ShapeError
+
+
+def _entries_property(attr: str, doc: str) -> property:
+    """``params`` or ``grads``: this module's own entries (``attr``) and its children's by
+    dotted name; assigning a dict replaces them all."""
+    return property(lambda m: m._entries(attr), lambda m, v: m._set_entries(attr, v), doc=doc)
 
 
 class Module:
@@ -55,23 +61,10 @@ class Module:
         for child in self.__dict__.get("_children", {}).values():
             yield from child.modules()
 
-    @property
-    def params(self) -> MutableMapping:
-        """Every parameter by dotted name; a plain dict on a module without children."""
-        return self._entries("_params")
-
-    @params.setter
-    def params(self, value):
-        self._set_entries("_params", value)
-
-    @property
-    def grads(self) -> MutableMapping:
-        """The gradients of the last backward, keyed as ``params``."""
-        return self._entries("_grads")
-
-    @grads.setter
-    def grads(self, value):
-        self._set_entries("_grads", value)
+    params = _entries_property(
+        "_params", "Every parameter by dotted name (a plain dict on a module without children)."
+    )
+    grads = _entries_property("_grads", "The gradients of the last backward, keyed as ``params``.")
 
     def _entries(self, attr):
         if not self.__dict__.get("_children"):
@@ -117,7 +110,7 @@ class Module:
 
     def state_dict(self) -> dict:
         """A copy of the parameters, keyed by dotted names."""
-        return {k: (v.clone() if is_torch(v) else v.copy()) for k, v in self.params.items()}
+        return {k: namespace(v).copy(v) for k, v in self.params.items()}
 
     def load_state_dict(self, state: dict) -> None:
         """Load numpy arrays or torch tensors (converted to this module's kind, dtype and
@@ -191,8 +184,7 @@ class NamedEntries(MutableMapping):
 def _moved(v, device, dtype):
     """v as ``device`` ("numpy" or a torch device) and/or ``dtype``."""
     if device == "numpy":
-        v = v.detach().cpu().numpy() if is_torch(v) else v
-        return v.astype(dtype) if dtype is not None else v
+        return to_numpy(v, dtype=dtype)
     if device is not None or is_torch(v):
         import torch
 

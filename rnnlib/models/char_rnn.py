@@ -1,19 +1,15 @@
-"""Small ready-made models assembled from rnnlib layers (for the chapters that use, rather
-than build, a model).
-
-``CharRNN``: embedding -> RNN / LSTM / GRU -> linear over the vocabulary, a character-level
-language model (makemore / char-rnn style), batch-first.
-"""
+"""``CharRNN``: embedding -> RNN / LSTM / GRU -> linear over the vocabulary, a character-level
+language model (makemore / char-rnn style), batch-first."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import functional as F
-from ._backend import namespace
-from ._checks import ShapeError
-from .layers import GRU, LSTM, RNN, Embedding, Linear, Module
-from .sampling import sample_next
+from .. import functional as F
+from .._backend import namespace
+from .._checks import ShapeError
+from ..layers import GRU, LSTM, RNN, Embedding, Linear, Module
+from ..sampling import sample_next
 
 __all__ = ["CharRNN"]
 
