@@ -26,6 +26,7 @@ from .._checks import check_float, check_shape
 from ..init import uniform_default
 from .module import Module
 from .padded import PaddedBatches, PaddedCache
+from .padded import _reverse_within as _reverse_within  # chapter 08 imports it from here
 
 
 class RecurrentCache(NamedTuple):
