@@ -117,6 +117,8 @@ def test_report_counts_the_class(flow):
     assert ex["tanh_forward"]["pass_rate"] == 0.5 and ex["tanh_forward"]["title"] == \
         "Exercício 1: forward"
     assert ex["tanh_backward"]["pass_rate"] == 0.75  # caio's backward is right
+    assert ex["tanh_forward"]["misconceptions"] == [  # caio's typical mistake, named
+        {"id": "sem_vies", "count": 1, "message": "parece que você esqueceu o viés b na soma"}]
     q = {x["id"]: x for x in chap["quizzes"]}
     assert q["q1"]["key"] == "b" and q["q2"]["key"] == "c"
     assert q["q1"]["answers"] == {"a": 1, "b": 2, "c": 0, "d": 0, "sem resposta": 1}
