@@ -24,6 +24,7 @@ def test_structure():
     assert all(parts.forbid[gid].get("forbid") for gid in parts.exercises)
     assert "h_t = f" in text and "V h_t + c" in text and "softmax" in text
     assert "sushi" in text and "muitos-para-um" in text and "um-para-muitos" in text
+    assert len(common.check_quizzes(SOURCE)) == 6
 
 
 def test_figures_and_printed_results(executed):
