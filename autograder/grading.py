@@ -128,6 +128,18 @@ def mistake_records(ref, cells):
     return out
 
 
+def _exercise(cell):
+    return cell["grade_id"] if cell["kind"] == "answer" else cell.get("exercise")
+
+
+def _needs_missing_torch(cells, result):
+    """Exercises whose cells stopped on ``rnnlib.TorchMissingError``: torch is optional for a
+    learner (its install leaves it out), so the reference of a torch-less release has no values
+    for them; everything else must still run clean."""
+    return {_exercise(cells[k]) for k, error in result.errors.items()
+            if k < VARIANT_BASE and error and error[0] == "TorchMissingError"}
+
+
 def reference(source_nb_path, limits=None, cache_dir=None):
     """Captures of the source notebook run with its solutions: {test cell index: record}.
 
@@ -142,10 +154,12 @@ def reference(source_nb_path, limits=None, cache_dir=None):
     answers = {c["grade_id"]: c["source"] for c in cells if c["kind"] == "answer"}
     run = nbmod.runnable(cells, answers) + _mistake_runs(cells, answers)
     result = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent)
+    without_torch = _needs_missing_torch(cells, result)
     problems = [f"célula {cells[k]['grade_id'] or k}: {s} {result.errors.get(k, '')}"
-                for k, s in sorted(result.statuses.items()) if s != "ok" and k < VARIANT_BASE]
+                for k, s in sorted(result.statuses.items())
+                if s != "ok" and k < VARIANT_BASE and _exercise(cells[k]) not in without_torch]
     for c in cells:
-        if c["kind"] != "test":
+        if c["kind"] != "test" or c["exercise"] in without_torch:
             continue
         rec = result.captures.get(c["index"], {})
         if not any(k.startswith(("v:", "q:")) for k in rec):
@@ -154,6 +168,8 @@ def reference(source_nb_path, limits=None, cache_dir=None):
             problems.append(f"célula de teste {c['grade_id']}: valor de referência não finito")
     if problems:
         raise SourceNotebookError("o caderno-fonte não roda limpo: " + "; ".join(problems))
+    if without_torch:  # a learner's install without torch: usable, but never cached as whole
+        return result.captures
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
