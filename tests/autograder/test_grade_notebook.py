@@ -78,3 +78,31 @@ def test_fallback_isolation_still_grades_right(tmp_path, forced_isolation, cache
     assert result.isolation.startswith("unshare-net" if mode == "unshare" else ("setpriv", "rlimit"))
     assert result.scores() == {**FULL, "test_q1": 0}
     assert result.reasons == ["crash"]
+
+
+def test_reference_cache_key_covers_rnnlib():
+    """After a library change, stale reference values would grade right answers wrong."""
+    from autograder.confine import package_root
+    from autograder.grading import source_hash
+
+    before = source_hash(SOURCE)
+    lib = package_root() / "rnnlib" / "functional" / "rnn.py"
+    original = lib.read_bytes()
+    try:
+        lib.write_bytes(original + b"\n# mudou\n")
+        assert source_hash(SOURCE) != before
+    finally:
+        lib.write_bytes(original)
+    assert source_hash(SOURCE) == before
+
+
+def test_self_check_warns_and_says_unanswered(released, tmp_path):
+    """issue 14: without the source, the self-check names the forbidden reference and what
+    it costs; an untouched answer reads "não respondido", never "incorreto"."""
+    cheat = ("def tanh_backward(dh, x, W, b):\n    f = tanh_backward_ref\n"
+             "    return f(dh, x, W, b)\n")
+    path = _solve(released, tmp_path, {"tanh_backward": cheat})
+    lines = {line.grade_id: line for line in self_check(path, limits=FAST)[0]}
+    assert not lines["test_tanh_backward"].ok
+    assert "sem crédito: usa tanh_backward_ref" in lines["test_tanh_backward"].message
+    assert lines["test_tanh_forward"].message == "não respondido"
