@@ -93,7 +93,7 @@ def main():
     shell.enable_matplotlib = _agg_backend  # %matplotlib inline/widget: no kernel here
     run_cell = shell.run_cell
     cache = linecache.cache
-    enter, drain, adopt = install([frozenset(g) for g in job["groups"]], shell.user_ns,
+    enter, drain, adopt, trust = install([frozenset(g) for g in job["groups"]], shell.user_ns,
                                   observe=job["observe"], job_plan=job["plan"])
     here = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", ".", here)]  # no imports of written files
@@ -107,6 +107,7 @@ def main():
         source = receive(int_(header[2])).decode("utf-8", "replace")
         records.clear()
         cached = set(cache)
+        trust(cached if kind == "test" else None)
         send(f"start {index} {token}")
         result = run_cell(source, store_history=False)
         if kind == "code":

@@ -223,3 +223,21 @@ def test_a_later_exercise_may_use_an_earlier_ones_reference(cache_dir, tmp_path)
     result = grade_notebook(source, path, cache_dir=cache_dir)
     assert {c.exercise for c in result.cells if c.status == "forbidden"} == {"c03_ex2_resp"}
     assert result.reasons == ["forbidden reference"]
+
+
+@pytest.mark.parametrize("answer,forbidden", [
+    ("f = F.lstm_forward", True),  # an alias the test then calls by the learner's name
+    ("import functools\nf = functools.partial(F.lstm_forward)", True),
+    ("def f(*a):\n    return np.zeros(1)", False),
+])
+def test_a_test_cell_may_call_the_reference_itself_but_not_through_the_learner(answer,
+                                                                              forbidden):
+    """A visible check computes its expected value with F.lstm_forward (chapter 02 does so
+    with F.rnn_cell_forward): that call is the test's; the same function reached through a
+    name the learner bound is the learner's."""
+    args = ("rng = np.random.default_rng(0)\na = (rng.standard_normal((2, 1, 3)), "
+            "np.zeros((1, 4)), np.zeros((1, 4)), rng.standard_normal((16, 3)), "
+            "rng.standard_normal((16, 4)), np.zeros(16), np.zeros(16))\n")
+    test = args + "esperado = F.lstm_forward(*a)\nvalor = f(*a)\n"
+    result = run_cells(_cells(SETUP, answer, test), "self", FAST)
+    assert ("F.lstm_forward" in result.forbidden.get(2, [])) == forbidden, result.forbidden
