@@ -20,6 +20,7 @@ import io
 import json
 import linecache
 import os
+import select
 import sys
 
 MAX_MESSAGE = 2000
@@ -43,7 +44,22 @@ def _agg_backend(gui=None):
 
 
 def main():
-    read, write, exit_now = os.read, os.write, os._exit
+    raw_read, raw_write, exit_now, wait = os.read, os.write, os._exit, select.select
+
+    def read(fd, size):  # a learner may set O_NONBLOCK on these descriptors
+        while True:
+            try:
+                return raw_read(fd, size)
+            except BlockingIOError:
+                wait([fd], [], [], 1.0)
+
+    def write(fd, data):
+        while True:
+            try:
+                return raw_write(fd, data)
+            except BlockingIOError:
+                wait([], [fd], [], 1.0)
+
     # builtins too: a learner may replace them in the builtins module
     len_, bytes_, int_, str_, type_, dict_ = len, bytes, int, str, type, dict
     commands, events = _private_fds()

@@ -148,13 +148,15 @@ def rebuild(cells, student_nb):
     """
     answers, reasons, notes, seen = {}, [], [], set()
     source_ids = {c["grade_id"]: c for c in cells if c["grade_id"]}
+    ungraded = {c["source"].strip() for c in cells if c["kind"] in ("code", "demo")}
     helpers = 0
     for cell in student_nb["cells"]:
         if not isinstance(cell, dict):
             continue
         gid = nbgrader_meta(cell).get("grade_id")
         if not isinstance(gid, str):
-            helpers += cell.get("cell_type") == "code" and bool(source_text(cell).strip())
+            text = source_text(cell).strip()
+            helpers += cell.get("cell_type") == "code" and bool(text) and text not in ungraded
             continue
         if gid in seen:
             if "duplicated cells" not in reasons:
@@ -165,8 +167,8 @@ def rebuild(cells, student_nb):
         if src is None:
             if nbgrader_meta(cell).get("grade"):
                 notes.append(f"célula adicionada ignorada: {gid[:80]!r}")
-            elif cell.get("cell_type") == "code" and source_text(cell).strip():
-                helpers += 1
+            elif cell.get("cell_type") == "code" and source_text(cell).strip() not in ungraded:
+                helpers += bool(source_text(cell).strip())
             continue
         if src["kind"] == "answer":
             answers[gid] = source_text(cell)

@@ -354,3 +354,21 @@ def _install():
 
 
 _install()
+
+
+def _kernel_rules():
+    """In a learner's Jupyter kernel, apply the released notebook's forbid rule (see
+    ``autograder.kernel_rules``); never in the grader's sandbox, which has its own gates."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            from .kernel_rules import install
+
+            install(shell)
+    except Exception:  # the warnings are a help: never break the learner's import
+        pass
+
+
+_kernel_rules()

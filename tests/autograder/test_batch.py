@@ -264,3 +264,29 @@ def test_a_capture_that_declares_a_huge_array_is_refused_before_loading():
     good = io.BytesIO()
     np.savez(good, **{"v:dx": np.ones(3)})
     assert _load_npz(good.getvalue())["v:dx"].tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="precisa de root para criar arquivos de outro dono")
+def test_exchange_inbound_counts_only_what_the_student_owns(tmp_path):
+    """In nbgrader's inbound/, the folder name says who submitted: an account writing
+    ``daemon+...`` must not submit as daemon (nbgrader's collect checks the owner too)."""
+    import pwd
+
+    inbound, out = tmp_path / "inbound", tmp_path / "out"
+    nb = SOURCE.read_bytes()
+    for student in ("root", "daemon"):
+        folder = inbound / f"{student}+{CHAPTER}+2026-12-02 10:00:00.000000 UTC"
+        folder.mkdir(parents=True)
+        (folder / f"{CHAPTER}.ipynb").write_bytes(nb)  # both written by root
+    rows = {r["student"]: r for r in grade_batch(inbound, COURSE, out, chapter=CHAPTER,
+                                                 **QUIET)}
+    assert rows["root"]["total"] == 7
+    assert rows["daemon"]["total"] == "" and rows["daemon"]["reason"] == "missing notebook"
+    assert "outra conta" in " ".join(rows["daemon"]["notes"])
+    uid = pwd.getpwnam("daemon").pw_uid
+    folder = inbound / f"daemon+{CHAPTER}+2026-12-02 10:00:00.000000 UTC"
+    for path in (folder, folder / f"{CHAPTER}.ipynb"):
+        os.chown(path, uid, uid)
+    rows = {r["student"]: r for r in grade_batch(inbound, COURSE, out, chapter=CHAPTER,
+                                                 **QUIET)}
+    assert rows["daemon"]["total"] == 7
