@@ -57,6 +57,7 @@ def install(shell):
     nb, cells = _notebook()
     if nb is None:
         return False
+    from .forbid import display, plan
     from .forbid import install as gates
 
     groups = []
@@ -66,6 +67,9 @@ def install(shell):
     tests = {c["source"].strip(): c for c in cells if c["kind"] == "test" and c["forbid"]}
     titles = exercise_titles(nb, cells)
     enter, drain, adopt, trust = gates(groups, shell.user_ns)
+    targets = plan(tuple(groups))[0]
+    labels = [{display(m, q) for (m, q), g in targets.items() if i in g}
+              for i in range(len(groups))]
     running = {}
 
     def before(info):
@@ -79,7 +83,8 @@ def install(shell):
         if cell is not None:
             adopt(shell.user_ns)  # what the set-up cells defined since
             trust(set(linecache.cache))
-            enter(groups.index(frozenset(cell["forbid"])))
+            group = groups.index(frozenset(cell["forbid"]))
+            enter(group, handed_over(cell["source"], labels[group]))
 
     def after(result):
         cell = running.pop("cell", None)
@@ -93,6 +98,14 @@ def install(shell):
     shell.events.register("pre_run_cell", before)
     shell.events.register("post_run_cell", after)
     return True
+
+
+def handed_over(source, labels):
+    """The labels a test cell hands to the learner's function without calling them itself
+    (``lstm_seq_forward(..., F.lstm_cell_forward)``): allowed in that cell, as the grader's
+    reference run allows them."""
+    return [label for label in labels
+            if re.search(rf"\b{re.escape(label.rpartition('.')[2])}\b(?!\s*\()", source)]
 
 
 def _same_test(source, raw):
