@@ -164,7 +164,7 @@ def _call_forbidden(names):
     targets = sorted(forbid.plan((frozenset(names),))[0])
     for name in names:
         for module, qualname in targets:
-            if qualname == name or qualname.startswith(name + "."):
+            if name in (qualname, qualname.partition(".")[0], qualname.rpartition(".")[2]):
                 return f"import {module} as _m\n_m.{qualname}(None)"
     libraries = [n for n in names if n in forbid.LIBRARIES]
     return f"import {libraries[0]}" if libraries else None
