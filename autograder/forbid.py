@@ -195,7 +195,8 @@ def install(groups, user_ns=None, observe=False, job_plan=None):
         try:
             code = frame.f_code
             name = code.co_filename
-            if not name.startswith("<ipython-input-") or name in before[0]:
+            cell_code = name.startswith("<ipython-input-") or "/ipykernel_" in name  # a cell's
+            if not cell_code or name in before[0] or name not in lines_of:
                 return False
             line, _, col, _ = list(code.co_positions())[frame.f_lasti // 2]
             text = lines_of[name][2][line - 1].encode()[col:].decode("utf-8", "ignore")
