@@ -133,7 +133,7 @@ def solved_notebook(path):
         if nbmod.cell_kind(cell) != "answer" or gid == TYPED:
             continue
         text = re.sub(rf"[ \t]*({SOLUTION_BEGIN}|{SOLUTION_END})[^\n]*\n?", "", source[gid])
-        cell["source"] = text.replace('"b"', '"a"') if gid == WRONG else text
+        cell["source"] = re.sub(r'= "[b-d]"', '= "a"', text) if gid == WRONG else text  # key≠a
     path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     (line,) = [s.strip() for s in solution_regions(source[TYPED])[0].splitlines() if s.strip()]
     return nb, line
