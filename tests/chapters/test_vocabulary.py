@@ -1,6 +1,8 @@
 """One vocabulary (course/GLOSSARIO.md): the chapters already reworked to the glossary keep its
 terms in their prose, instead of the English words or the variants it replaces."""
 
+import re
+
 import pytest
 
 from . import common
@@ -15,6 +17,9 @@ REPLACED = {
     "one-to-many": "um-para-muitos", "minilote": "lote", "taxa de aprendizagem":
     "taxa de aprendizado", "**Questão": "**Pergunta",
 }
+# the glossary's feminine terms after a masculine article or contraction ("o passagem direta")
+MASCULINE_BEFORE_FEMININE = re.compile(
+    r"\b(?:[oO]s?|[uU]m|[dD]os?|[nN]os?|[aA]os?|[pP]elos?|[nN]enhum|[aA]lgum|[eE]stes?|[eE]sses?|[oO]utros?)\s+\**(?:passagem|retropropagação|portas?)\b")
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -23,4 +28,6 @@ def test_prose_uses_the_glossary(name):
     prose = "\n".join("".join(c["source"]) for c in text if c["cell_type"] == "markdown")
     found = {v: t for v, t in REPLACED.items() if v in prose}
     assert not found, f"{name}: use os termos do glossário: {found}"
+    wrong = MASCULINE_BEFORE_FEMININE.findall(prose)
+    assert not wrong, f"{name}: concordância de gênero: {sorted(set(wrong))}"
     assert (common.COURSE / "GLOSSARIO.md").read_text(encoding="utf-8").count("| porta |") == 1
