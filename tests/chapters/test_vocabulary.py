@@ -7,7 +7,7 @@ import pytest
 
 from . import common
 
-CHAPTERS = ["00-como-usar", "01-feedforward", "03-bptt", "04-dilema-do-gradiente", "05-lstm"]
+CHAPTERS = ["00-como-usar", "01-feedforward", "02-rnn-simples", "03-bptt", "04-dilema-do-gradiente", "05-lstm"]
 # variant -> the glossary's term
 REPLACED = {
     "portão": "porta", "portões": "portas", "*forward*": "passagem direta",
