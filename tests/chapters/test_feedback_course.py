@@ -94,8 +94,6 @@ NOT_YET = {
     "05-lstm": "c05_ex4: o gradcheck visível (0 ou 1) não separa os erros típicos",
     "07-aplicacoes": "c07_ex3: sem_maximo passa em todos os testes visíveis",
     "08-rnn-bidirecional": "c08_ex5: conta_preenchimento dá o valor visível de outro erro",
-    "09-seq2seq-atencao": "c09_ex5: terminada_continua passa em todos os testes visíveis",
-    "10-alem-das-rnns": "c10_ex1: vazamento_invertido passa em todos os testes visíveis",
 }
 
 
