@@ -87,6 +87,13 @@ def lint(cells, chapter):
                     f"capítulo {chapter}, célula {c['grade_id']}: um teste oculto passa o valor "
                     "esperado a check() (expected=); o código do aluno roda no mesmo processo e "
                     "poderia lê-lo. Tire o valor esperado: a correção já compara com a solução.")
+            reused = sorted({n for n, _, _ in visible_checks(c["visible"])}
+                            & {n for n, _, _ in visible_checks(region)})
+            if reused:
+                problems.append(
+                    f"capítulo {chapter}, célula {c['grade_id']}: um teste oculto repete o nome "
+                    f"do teste visível {reused[0]!r}; a correção guarda um valor por nome, e o "
+                    "diagnóstico do teste visível usaria o valor oculto. Dê outro nome ao oculto.")
     return problems
 
 
@@ -262,17 +269,30 @@ def diagnostics(cells, ref=None):
         want = (ref or {}).get(c["index"], {})
         for (exercise, ident), records in mistakes.items():
             rec = records.get(c["index"]) or {}
-            for name in visible if exercise == c["exercise"] else []:
-                value, right = rec.get("v:" + name), want.get("v:" + name)
-                rtol, atol = want.get("t:" + name, (1e-6, 1e-8))
-                if value is None or (right is not None and right.shape == value.shape
-                                     and np.allclose(value, right, rtol=rtol, atol=atol)):
-                    continue  # this check does not tell the mistake from the solution
+            name = _first_difference(rec, want, visible) if exercise == c["exercise"] else None
+            if name is not None:
                 data["equivocos"].setdefault(name, []).append(
                     {"id": ident, "mensagem": messages[(exercise, ident)],
-                     "valor": value.tolist()})
+                     "valor": rec["v:" + name].tolist()})
         out[c["grade_id"]] = data
     return out
+
+
+def _first_difference(rec, want, visible):
+    """The first visible check, in the order the mistake's run made them, whose value differs
+    from the solution's (None if none): the self-check stops there, so a later check never sees
+    this mistake, and naming it there would mislead a learner whose different mistake gives
+    the same later value."""
+    for key, value in rec.items():
+        name = key[2:]
+        if not key.startswith("v:") or name not in visible:
+            continue
+        right = want.get(key)
+        rtol, atol = want.get("t:" + name, (1e-6, 1e-8))
+        if right is None or right.shape != value.shape or not np.allclose(
+                value, right, rtol=rtol, atol=atol):
+            return name
+    return None
 
 
 def inject_diagnostics(release_nb, data):

@@ -4,18 +4,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CHAPTER, COURSE, FAST, SOURCE
 
 from autograder import notebook as nbmod
 from autograder.release import (
     ReleaseError,
+    _first_difference,
     chapters,
     leaks,
     lint,
     quiz_answers,
     release,
     teaching_lint,
+    visible_checks,
 )
 from autograder.selfcheck import self_check
 
@@ -94,6 +97,31 @@ def test_lint_reads_positional_expected_and_keeps_visible_ones():
         test["source"] = test["source"].split(nbmod.HIDDEN_BEGIN)[0] + nbmod.HIDDEN_BEGIN + \
             "\n" + hidden + "\n### END HIDDEN TESTS"
         assert len(lint(cells, CHAPTER)) == 1, hidden
+
+
+def test_lint_refuses_a_hidden_check_named_like_a_visible_one():
+    cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
+    test = next(c for c in cells if c["grade_id"] == "test_tanh_backward")
+    (name, _, _), *_ = visible_checks(test["visible"])
+    test["source"] = test["source"].split(nbmod.HIDDEN_BEGIN)[0] + nbmod.HIDDEN_BEGIN + \
+        f"\ncheck({name!r}, 2 * dx)\n### END HIDDEN TESTS"
+    (problem,) = lint(cells, CHAPTER)
+    assert "test_tanh_backward" in problem and f"teste visível {name!r}" in problem
+
+
+def test_a_mistake_is_named_only_where_the_self_check_stops():
+    """Its value ships for the first visible check (in the order its run made them) that
+    differs from the solution's: a later check never sees it."""
+    want = {"v:a": np.array([1.0]), "t:a": np.array([1e-6, 1e-8]), "v:b": np.array([2.0]),
+            "v:c": np.array([3.0])}
+    assert _first_difference({"v:a": np.array([1.0]), "v:b": np.array([5.0]),
+                              "v:c": np.array([4.0])}, want, ["a", "b", "c"]) == "b"
+    assert _first_difference({"v:c": np.array([4.0]), "v:b": np.array([5.0])},
+                             want, ["a", "b", "c"]) == "c"
+    assert _first_difference({"v:a": np.array([1.0, 1.0]), "v:b": np.array([5.0])},
+                             want, ["a", "b"]) == "a"  # another shape differs too
+    assert _first_difference({"v:a": np.array([1.0]), "v:z": np.array([9.0])},
+                             want, ["a", "b"]) is None  # z is hidden
 
 
 def test_every_chapter_passes_the_source_lint():
