@@ -1,8 +1,9 @@
 """HTML feedback per student, in pt-BR, from the result files of ``grade``.
 
 Per exercise: its title (the heading above it in the chapter), points, the status label
-(``status``), and for a failed visible check its diagnosis (where the value differs), the typical
-mistake it matches by name and the hint levels. Per question: the question, the learner's answer,
+(``status``), first the earlier failing exercise its answer calls (if any), then for a failed
+visible check its diagnosis (where the value differs), the typical mistake it matches by name
+and the hint levels. Per question: the question, the learner's answer,
 the key and the explanation (graded feedback comes after the deadline, so the key can be shown).
 Never hidden tests or their values: the result files only hold diagnoses of visible checks.
 """
@@ -22,7 +23,8 @@ padding:.6em 1em}
 .item h2{font-size:1.05em;margin:.1em 0 .4em}.pts{float:right;font-weight:normal;color:#555}
 .passed{border-left-color:#2a8f3a}.failed,.forbidden{border-left-color:#c62828}
 .unanswered,.timeout,.crash,.not_run{border-left-color:#e0a000}
-.status{font-weight:bold}.mistake{background:#fff3e0;padding:.2em .4em;border-radius:3px}
+.status{font-weight:bold}.earlier{background:#e3f2fd;padding:.2em .4em;
+border-radius:3px}.mistake{background:#fff3e0;padding:.2em .4em;border-radius:3px}
 .question{white-space:pre-wrap;background:#f6f6f6;padding:.5em;border-radius:3px}
 .review{color:#a60}code{background:#f2f2f2;padding:0 .2em}li{margin:.2em 0}"""
 
@@ -43,7 +45,17 @@ def _check_items(cell):
         items.append(f"<li>{text}</li>")
     for message in cell.get("misconception_messages") or []:
         items.insert(0, f"<li class='mistake'>Erro típico: {esc(message)}.</li>")
+    if cell.get("earlier"):
+        items.insert(0, f"<li class='earlier'>{esc(earlier_text(cell['earlier']))}</li>")
     return items
+
+
+def earlier_text(earlier):
+    """pt-BR: this exercise's failure may come from an earlier one that its answer calls."""
+    names = ", ".join(earlier["functions"])
+    return (f"Primeiro, o exercício anterior: a sua resposta chama {names}, de "
+            f"\"{earlier['title']}\", que não passou nos próprios testes. Esta falha pode vir "
+            "de lá: corrija aquele exercício antes deste.")
 
 
 def _plain_question(text):

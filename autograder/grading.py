@@ -5,9 +5,11 @@ reference (cached by a hash of the chapter folder and the grading code). The stu
 notebook is run the same way; this process then compares the two, cell by cell.
 """
 
+import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,6 +50,8 @@ class CellGrade:
     key: str | None = None  # quiz: the right answer
     explanation: str = ""  # quiz: why the key is right (and the learner's letter, if wrong)
     diagnoses: list = field(default_factory=list)  # [(visible check name, pt-BR diagnosis)]
+    earlier: dict = field(default_factory=dict)  # failed because of an earlier exercise:
+    # {"exercise", "title", "functions"}: its functions the answer calls (it failed too)
 
 
 @dataclass
@@ -341,10 +345,41 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
         if c["quiz"]:
             _quiz_details(grade, ref_rec, answer_cells.get(c["exercise"]) or {}, names)
         result.cells.append(grade)
+    note_earlier_failures(result.cells, cells, answers, names)
     result.score = sum(c.points for c in result.cells)
     result.max_score = sum(c.max_points for c in result.cells)
     result.status = st.NEEDS_REVIEW if result.reasons else st.OK
     return result
+
+
+def _calls(source, functions):
+    """Which of ``functions`` an answer's code calls (by name; a text search if it does not
+    parse)."""
+    try:
+        used = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        used = set(re.findall(r"\b(\w+)\s*\(", source))
+    return [f for f in functions if f in used]
+
+
+def note_earlier_failures(grades, cells, answers, titles):
+    """Mark each failed exercise whose answer calls a function of an earlier exercise that
+    failed its own tests (the first such exercise): its failure may come from there."""
+    from .release import defined_functions
+
+    functions = {c["grade_id"]: defined_functions(c["source"]) for c in cells
+                 if c["kind"] == "answer"}
+    failing = {g.exercise for g in grades if g.status in (st.FAILED, st.UNANSWERED)}
+    order = [c["grade_id"] for c in cells if c["kind"] == "answer"]
+    for grade in grades:
+        if grade.status != st.FAILED or grade.exercise not in order:
+            continue
+        for earlier in order[:order.index(grade.exercise)]:
+            called = _calls(answers.get(grade.exercise, ""), functions[earlier])
+            if called and earlier in failing:
+                grade.earlier = {"exercise": earlier, "title": titles.get(earlier, earlier),
+                                 "functions": called}
+                break
 
 
 def _unanswered(cell, outcome, ref_rec):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import notebook as nbmod
 from . import status as st
+from .feedback import earlier_text
 from .grading import grade_notebook
 from .sandbox import run_cells
 
@@ -29,6 +30,8 @@ def self_check(notebook_path, source=None, limits=None):
         lines = []
         for c in result.cells:
             hints = "; ".join(f"{n}: {d}" if d else n for n, d in c.failed_hints)
+            if c.earlier:
+                hints = earlier_text(c.earlier) + (" " + hints if hints else "")
             lines.append(Line(c.grade_id, c.points, c.max_points, c.status == "passed",
                               hints or st.cell_label(c.status, c.detail)))
         if result.status != "ok":

@@ -45,3 +45,31 @@ def test_feedback_names_the_mistake_and_explains_the_quiz(tmp_path, source_nb, r
     for page in pages.values():
         for secret in ("oculto", "dx_uns", "HIDDEN", "np.tanh(x @ W)"):
             assert secret not in page
+
+
+def test_feedback_says_first_that_an_earlier_exercise_it_calls_fails(tmp_path, source_nb):
+    """Only exercise 1 is wrong; exercise 2 calls it: its page says so before anything else
+    (issue 14 item 5), and an exercise that does not call it gets no such sentence."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    backward = ("def tanh_backward(dh, x, W, b):\n    h = tanh_forward(x, W, b)\n"
+                "    da = dh * (1 - h**2)\n    return da @ W.T, x.T @ da, da.sum(axis=0)\n")
+    wrong_forward = "def tanh_forward(x, W, b):\n    return np.tanh(x @ W)\n"
+    for student, answers in {"caio": {"tanh_forward": wrong_forward, "tanh_backward": backward},
+                             "davi": {"tanh_backward": backward}}.items():
+        (subs / student).mkdir(parents=True)
+        (subs / student / f"{CHAPTER}.ipynb").write_bytes(_answered(source_nb, answers))
+    grade_batch(subs, COURSE, out, limits=FAST, log=lambda *a: None, cache_dir=FAST_CACHE)
+    result = json.loads((out / "results" / CHAPTER / "caio.json").read_text())["result"]
+    by_id = {c["grade_id"]: c for c in result["cells"]}
+    assert by_id["test_tanh_backward"]["status"] == "failed"
+    assert by_id["test_tanh_backward"]["earlier"]["functions"] == ["tanh_forward"]
+    assert not by_id["test_tanh_forward"]["earlier"]
+    pages = {p.parent.name: p.read_text(encoding="utf-8") for p in write_feedback(out)}
+    caio = pages["caio"]
+    backward_part = caio.split("Exercício 2")[1]
+    sentence = ("Primeiro, o exercício anterior: a sua resposta chama tanh_forward, de "
+                "&quot;Exercício 1: forward&quot;, que não passou nos próprios testes")
+    assert sentence in backward_part
+    assert backward_part.index(sentence) < backward_part.index("<code>dx</code>")
+    assert "exercício anterior" not in caio.split("Exercício 2")[0]
+    assert "exercício anterior" not in pages["davi"]  # exercise 1 right: exercise 2 passes
