@@ -90,12 +90,13 @@ def describe(name, got, want, rtol, atol, eixos=None, portas=None):
     """pt-BR diagnosis of ``got`` (float64 array) against ``want``; None when they agree.
 
     The same text in the learner's kernel (``check``) and in the graded feedback."""
+    if (looks_like_shape(name, got, want) and np.all(np.isfinite(got))
+            and not np.array_equal(got, want)):  # the shapes themselves, of any length
+        return describe_shapes(tuple(got.astype(int)), tuple(want.astype(int)))
     if got.shape != want.shape:
         return describe_shapes(got.shape, want.shape)
     if not np.all(np.isfinite(got)):
         return "o valor contém NaN ou infinito"
-    if looks_like_shape(name, got, want) and not np.array_equal(got, want):
-        return describe_shapes(tuple(got.astype(int)), tuple(want.astype(int)))
     return describe_difference(got, want, rtol, atol, eixos, portas)
 
 

@@ -10,6 +10,9 @@ def test_check_passes_and_explains_failures():
         student.check("forma", np.ones(3), np.ones(2), dica="use N")
     with pytest.raises(AssertionError, match="valores diferentes"):
         student.check("v", [1.0], [1.1])
+    # a shape check with a missing axis names the shapes, not the length of the tuples
+    with pytest.raises(AssertionError, match=r"esperava \(3, 2, 3\), recebi \(2, 3\) \(falta o"):
+        student.check("forma_muitos", np.shape(np.ones((2, 3))), (3, 2, 3))
     with pytest.raises(AssertionError, match="NaN"):
         student.check("nan", [np.nan])
     with pytest.raises(AssertionError, match="não é numérico"):
