@@ -1,5 +1,5 @@
-"""One vocabulary (course/GLOSSARIO.md): the chapters already reworked to the glossary keep its
-terms in their prose, instead of the English words or the variants it replaces."""
+"""One vocabulary (course/GLOSSARIO.md): every chapter keeps the glossary's terms in its prose,
+instead of the English words or the variants it replaces."""
 
 import re
 
@@ -7,7 +7,7 @@ import pytest
 
 from . import common
 
-CHAPTERS = ["00-como-usar", "01-feedforward", "02-rnn-simples", "03-bptt", "04-dilema-do-gradiente", "05-lstm"]
+CHAPTERS = sorted(p.name for p in common.COURSE.iterdir() if (p / f"{p.name}.ipynb").is_file())
 # variant -> the glossary's term
 REPLACED = {
     "portão": "porta", "portões": "portas", "*forward*": "passagem direta",
@@ -28,6 +28,10 @@ def test_prose_uses_the_glossary(name):
     prose = "\n".join("".join(c["source"]) for c in text if c["cell_type"] == "markdown")
     found = {v: t for v, t in REPLACED.items() if v in prose}
     assert not found, f"{name}: use os termos do glossário: {found}"
+    # forward/backward as words of the text (code spans and blocks keep the code's names)
+    words = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", prose, flags=re.S))
+    english = sorted(set(re.findall(r"\b(?:forward|backward)\b", words)))
+    assert not english, f"{name}: passagem direta/retropropagação no texto, não {english}"
     wrong = MASCULINE_BEFORE_FEMININE.findall(prose)
     assert not wrong, f"{name}: concordância de gênero: {sorted(set(wrong))}"
     assert (common.COURSE / "GLOSSARIO.md").read_text(encoding="utf-8").count("| porta |") == 1
