@@ -17,21 +17,26 @@ from .common import source_path
 def execute_notebook(path: Path, timeout: int = 600):
     """Run every cell (solutions included) in a fresh kernel; returns (executed nb, seconds).
 
-    Cells run with the notebook's folder as working directory and the Agg matplotlib backend.
+    Cells run with the notebook's folder as working directory, the Agg matplotlib backend and
+    one BLAS thread: the chapters' matrices are small, and OpenBLAS's threads, spinning while they
+    wait, made a chapter several times slower on a shared 2-core machine (09: 190 s with the
+    default threads, 24 s with one, both at load average ~5).
     """
     nb = nbformat.read(path, as_version=4)
-    env_backup = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "Agg"
+    settings = {"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env_backup = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
     try:
         start = time.perf_counter()
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         return nb, time.perf_counter() - start
     finally:
-        if env_backup is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = env_backup
+        for k, v in env_backup.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
