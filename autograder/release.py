@@ -21,7 +21,17 @@ _EXPECTED_TEXT = re.compile(r"\bcheck\s*\((?:[^()]|\([^()]*\))*?\bexpected\s*=")
 
 
 MODES = ("study", "class")  # study: keys hashed, immediate feedback; class: nothing to peek at
-DIAGNOSTICO = "from autograder.student import diagnostico; diagnostico({!r})  # erros típicos\n"
+# A released exercise test cell starts with a short readable line naming itself; the data its
+# checks use (the values of typical mistakes on the visible inputs) sit once per notebook in a
+# collapsed code cell after the setup cell, tagged DATA_TAG.
+DIAGNOSTICO = 'from autograder.student import diagnostico; diagnostico("{}")\n'
+DATA_TAG = "autograder-dados"
+DATA_CELL = ("# Dados dos testes deste caderno, gravados pela liberação: o que cada teste\n"
+             "# usa para explicar uma falha (os valores que os erros típicos dão nas entradas\n"
+             "# visíveis, nunca o código deles). Rode esta célula antes dos testes e não a\n"
+             "# altere.\n"
+             "from autograder.student import diagnosticos\n"
+             'diagnosticos("{}")\n')
 
 
 class ReleaseError(Exception):
@@ -295,12 +305,32 @@ def _first_difference(rec, want, visible):
     return None
 
 
+def is_data_cell(cell):
+    """Whether ``cell`` is the release's data cell (see :func:`inject_diagnostics`)."""
+    return DATA_TAG in ((cell.get("metadata") or {}).get("tags") or [])
+
+
 def inject_diagnostics(release_nb, data):
-    """Put ``diagnostico(...)`` at the top of each released exercise test cell."""
-    for cell in release_nb["cells"]:
+    """Put ``diagnostico("<test cell>")`` at the top of each released exercise test cell, and
+    the data of them all in one collapsed cell right after the setup cell (the first plain code
+    cell before the first test; without one, before the first answer cell)."""
+    cells = release_nb["cells"]
+    for cell in cells:
         gid = nbmod.nbgrader_meta(cell).get("grade_id")
         if nbmod.cell_kind(cell) == "test" and gid in data:
-            cell["source"] = DIAGNOSTICO.format(encode(data[gid])) + nbmod.source_text(cell)
+            cell["source"] = DIAGNOSTICO.format(gid) + nbmod.source_text(cell)
+    if not data:
+        return
+    kinds = [nbmod.cell_kind(c) for c in cells]
+    first_test = kinds.index("test")
+    setup = [k for k in range(first_test) if kinds[k] == "code"]
+    where = setup[0] + 1 if setup else kinds.index("answer")
+    cell = {"cell_type": "code", "execution_count": None,
+            "metadata": {"jupyter": {"source_hidden": True}, "tags": [DATA_TAG]},
+            "outputs": [], "source": DATA_CELL.format(encode(data))}
+    if release_nb.get("nbformat", 4) == 4 and release_nb.get("nbformat_minor", 0) >= 5:
+        cell["id"] = DATA_TAG
+    cells.insert(where, cell)
 
 
 def strip_source_only(release_nb):

@@ -8,10 +8,11 @@ fails. In graded mode (switched on by the grader's runner before any student cod
 never compare: they record plain float64 arrays / strings, which the grader process compares
 with the reference run outside the sandbox.
 
-A released test cell starts with ``diagnostico("<dados>")`` (written by ``autograder release``):
-the cell's exercise, its visible checks, the functions each exercise defines, and the values the
-exercise's declared typical mistakes produce on the visible inputs. The source notebook has no
-such line; ``check`` then works without it.
+A released exercise test cell starts with ``diagnostico("<its grade id>")`` (written by
+``autograder release``), which picks that cell's data from the notebook's data cell
+(``diagnosticos("<dados>")``, run once near the top): the cell's exercise, its visible checks,
+the functions each exercise defines, and the values the exercise's declared typical mistakes
+produce on the visible inputs. The source notebook has neither; ``check`` then works without.
 """
 
 import base64
@@ -34,6 +35,7 @@ _states: dict[str, bool] = {}  # exercise grade_id -> its visible checks all pas
 _passed_now: set = set()  # visible checks of the running cell that passed
 _attempts: dict = {}  # (cell, check name) -> failed attempts seen in this kernel
 _titles: dict[str, str] = {}  # exercise grade_id -> title, from every diagnostico() seen
+_table: dict = {}  # test cell grade_id -> its data, from the notebook's data cell
 
 
 class Falha(AssertionError):
@@ -56,13 +58,28 @@ def encode(data):
     return base64.b64encode(raw).decode()
 
 
-def diagnostico(dados):
-    """Start of a released test cell: what the checks below need to explain a failure."""
-    global _context
+def _decode(dados):
     try:
-        _context = json.loads(zlib.decompress(base64.b64decode(dados)))
+        data = json.loads(zlib.decompress(base64.b64decode(dados, validate=True)))
     except Exception:
-        _context = {}
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def diagnosticos(dados):
+    """The released notebook's data cell: every exercise test cell's data, by grade id."""
+    _table.clear()
+    _table.update(_decode(dados))
+
+
+def diagnostico(celula):
+    """Start of a released test cell: what the checks below need to explain a failure.
+
+    ``celula`` names the test cell in the data cell's table (a release before the data cell
+    passed the encoded data itself, still read).
+    """
+    global _context
+    _context = _table.get(celula) or _decode(celula)
     _passed_now.clear()
     exercise = _context.get("exercicio")
     _titles.update(_context.get("titulos") or {})

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import notebook as nbmod
 from .nbgrader_config import REPO
-from .release import ReleaseError, chapters, leaks, release
+from .release import ReleaseError, chapters, is_data_cell, leaks, release
 
 OUT = REPO / "build" / "site"
 CACHE = REPO / "build" / "site-cache"
@@ -106,7 +106,8 @@ def _static_outputs(outputs):
 
 def site_notebook(source_nb, executed_nb, release_nb):
     """Chapter page: release cells (tasks), with the executed source's outputs where no task is."""
-    pairs = list(zip(source_nb["cells"], executed_nb["cells"], release_nb["cells"], strict=True))
+    released = [c for c in release_nb["cells"] if not is_data_cell(c)]  # nothing runs here
+    pairs = list(zip(source_nb["cells"], executed_nb["cells"], released, strict=True))
     cells = []
     for src, done, rel in pairs:
         kind = nbmod.cell_kind(src)

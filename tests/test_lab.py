@@ -20,7 +20,7 @@ from autograder.lab import (
     lab_command,
     learner_workspace,
 )
-from autograder.release import SOLUTION_BEGIN, SOLUTION_END, solution_regions
+from autograder.release import SOLUTION_BEGIN, SOLUTION_END, is_data_cell, solution_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "02-rnn-simples"
@@ -30,6 +30,7 @@ WRONG = "c02_q6_resp"  # answered wrong on purpose: the page must show that fail
 CELL_STATE = """return [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(c => ({
   code: c.classList.contains('jp-CodeCell'),
   prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
+  collapsed: !!c.querySelector('.jp-InputPlaceholder'),
   errors: c.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').length,
   output: (c.querySelector('.jp-OutputArea') || {}).textContent || ''}))"""
 
@@ -217,13 +218,17 @@ def test_learner_runs_chapter_02_in_the_browser(learner, tmp_path):
         # then the right line, and the whole chapter runs
         type_last_line(solution)
         run_menu = click_menu(driver, ("Executar",), "Executar todas as células")
+        # (the release's data cell is collapsed: no prompt; the typical mistake named above
+        # shows that it ran)
         wait_for(lambda: all(re.fullmatch(r"\[\d+\]:", c["prompt"].strip())
-                             for c in state() if c["code"]), 90,
+                             for c in state() if c["code"] and not c["collapsed"]), 90,
                  "nem todas as células foram executadas")
         wait_for(lambda: driver.execute_script(
             "return document.querySelector('.jp-Notebook-ExecutionIndicator')"
             ".getAttribute('data-status') === 'idle'"), 30, "o kernel não voltou ao repouso")
         final = state()
+        assert [i for i, c in enumerate(final) if c["collapsed"]] == \
+            [i for i, c in enumerate(nb["cells"]) if is_data_cell(c)] != []
 
         # interface in Portuguese: the pack translates these, the settings the menu titles
         assert "Executar todas as células" in run_menu and "Run All Cells" not in run_menu

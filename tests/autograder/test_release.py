@@ -13,6 +13,7 @@ from autograder.release import (
     ReleaseError,
     _first_difference,
     chapters,
+    is_data_cell,
     leaks,
     lint,
     quiz_answers,
@@ -156,7 +157,14 @@ def test_study_release_gives_immediate_feedback_and_ships_mistake_values(release
     assert len(quizzes) == 2 and all("chave=" in t for t in quizzes)
     assert "explicacoes=" in quizzes[0]  # q1 declares explanations, q2 does not
     forward = next(t for t in tests if "tanh_forward(" in t)
-    assert forward.startswith("from autograder.student import diagnostico; diagnostico(")
+    # one short readable line per test cell; the data once, in a collapsed cell after setup
+    assert forward.startswith('from autograder.student import diagnostico; '
+                              'diagnostico("test_tanh_forward")\n')
+    (data,) = [c for c in nb["cells"] if is_data_cell(c)]
+    assert data["metadata"]["jupyter"]["source_hidden"] and "diagnosticos(" in data["source"]
+    assert nbmod.cell_kind(nb["cells"][nb["cells"].index(data) - 1]) == "code"
+    assert max(len(line) for c in nb["cells"] if c is not data and "quiz(" not in nbmod.source_text(c)
+               for line in nbmod.source_text(c).splitlines()) < 120
     cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
     assert leaks(cells, nb, "study") == []
     # a learner who answers right sees the explanation; the untouched exercise is diagnosed

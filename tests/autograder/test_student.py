@@ -105,7 +105,9 @@ def test_misconception_named_and_hint_levels_open_one_by_one(fresh):
                                  "valor": [2.0, 3.0]},
                                 {"id": "dobro", "mensagem": "parece que você dobrou",
                                  "valor": [2.0, 4.0]}]}}
-    fresh.diagnostico(fresh.encode(data))
+    fresh.diagnosticos(fresh.encode({"t1": data, "t2": {}}))  # the release's data cell
+    fresh.diagnostico("t1")  # the first line of the released test cell
+    assert fresh._context == data
     levels = ["a ideia", "a equação", "as formas"]
     messages = []
     for wrong in ([2.0, 3.0], [2.0, 4.0], [9.0, 9.0]):
@@ -124,6 +126,7 @@ def test_misconception_named_and_hint_levels_open_one_by_one(fresh):
 
 
 def test_an_earlier_failing_exercise_is_named_first(fresh):
+    # (the data passed inline, as releases before the data cell did: still read)
     namespace = {}
     exec("def passo(x):\n    return x + 1\n\ndef seq(x):\n    return passo(x) * 2\n", namespace)
     titles = {"e1": "Exercício 1 — um passo", "e2": "Exercício 2 — a sequência"}
