@@ -1,6 +1,7 @@
 """Command line: ``python -m autograder {release,grade,feedback,check}`` (messages in pt-BR)."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -118,7 +119,9 @@ def parser():
     p = argparse.ArgumentParser(prog="autograder",
                                 description="Corretor automático do curso de RNNs.")
     sub = p.add_subparsers(dest="command", required=True)
-    common = {"--course": dict(help="pasta-fonte dos capítulos (padrão: course/ do projeto)"),
+    # AUTOGRADER_COURSE: the instructors' private copy of the sources on the class hub
+    common = {"--course": dict(default=os.environ.get("AUTOGRADER_COURSE"),
+                               help="pasta-fonte dos capítulos (padrão: course/ do projeto)"),
               "--out": dict(help="pasta da turma (padrão: a de turma.json nesta pasta, senão "
                                  "AUTOGRADER_OUT, senão build/nbgrader)")}
 

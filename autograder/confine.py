@@ -40,6 +40,7 @@ class Limits:
     max_processes: int = 64
     max_file_bytes: int = 64 << 20
     max_restarts: int = 4
+    workdir_bytes: int = 512 << 20  # everything a sandbox writes, its /tmp included
 
 
 def _works(cmd, timeout=30, **kw):
@@ -161,13 +162,15 @@ def _python_roots():
     return sorted({Path(os.path.realpath(r)) for r in roots} | set(roots))
 
 
-def _bwrap_command(workdir, uid, setuid=None):
+def _bwrap_command(workdir, uid, setuid=None, quota=Limits.workdir_bytes):
     """bubblewrap's command line for a sandbox on ``workdir``; ``setuid`` (default: whether
-    :func:`separate_uid`) drops to ``uid`` inside it."""
+    :func:`separate_uid`) drops to ``uid`` inside it. The sandbox writes only to two tmpfs of
+    ``quota`` bytes each: /tmp and its work folder /sandbox, where what ``workdir`` holds (the
+    chapter's data files) is bound read-only."""
     args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-net", "--unshare-pid",
             "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--clearenv",
             # /tmp first: a later tmpfs would hide binds below it (a venv in a /tmp checkout)
-            "--tmpfs", "/tmp"]
+            "--size", str(quota), "--tmpfs", "/tmp"]
     bound = []
 
     def covered(path):
@@ -196,7 +199,10 @@ def _bwrap_command(workdir, uid, setuid=None):
     for root in _python_roots():
         bind(root, root)
     bind(package_root(), "/opt/autograder-pkgs")
-    args += ["--bind", str(workdir), "/sandbox", "--chdir", "/sandbox"]
+    args += ["--size", str(quota), "--tmpfs", "/sandbox", "--chmod", "1777", "/sandbox"]
+    for item in sorted(os.listdir(workdir)):
+        args += ["--ro-bind", os.path.join(workdir, item), f"/sandbox/{item}"]
+    args += ["--chdir", "/sandbox"]
     args += ["--dev", "/dev", "--proc", "/proc"]
     for key, value in _sandbox_env("/opt/autograder-pkgs", "/sandbox").items():
         args += ["--setenv", key, value]
@@ -269,14 +275,27 @@ def limit_resources(limits, nproc):
     return apply
 
 
-def command(workdir, uid):
+def command(workdir, uid, quota=Limits.workdir_bytes):
     """(argv, env) of the runner in a sandbox on ``workdir`` running as ``uid``."""
     runner = [sys.executable, "-m", "autograder._runner"]
     kind = isolation()
     if kind == "bwrap":
-        return _bwrap_command(workdir, uid) + runner, None
+        return _bwrap_command(workdir, uid, quota=quota) + runner, None
     env = _sandbox_env(str(package_root()), str(workdir))
     prefix = _unshare_prefix() if kind == "unshare" else []
     if separate_uid():
         prefix += _setpriv(uid)
     return prefix + runner, env
+
+
+def quota_workdir(workdir, quota):
+    """Give a work folder outside bubblewrap a total size (a tmpfs, when root can mount one);
+    under bubblewrap the quota is in its command line."""
+    if isolation() != "bwrap" and os.geteuid() == 0 and shutil.which("mount"):
+        _works(["mount", "-t", "tmpfs", "-o", f"size={quota},mode=0700", "tmpfs", workdir])
+
+
+def release_workdir(workdir):
+    if os.path.ismount(workdir):
+        _works(["umount", "-l", workdir])
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -35,10 +35,12 @@ class Lock:
 
 
 def write_atomic(path, text):
+    """Write ``text`` as UTF-8 atomically; a lone surrogate a submission smuggled in (a
+    ``grade_id`` of "\\ud800", a folder name with the byte 0xff) is written escaped."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
@@ -46,10 +48,16 @@ def write_atomic(path, text):
 
 
 def safe_name(name):
-    clean = re.sub(r"[^\w.\-]", "_", name).strip(".") or "aluno"
+    clean = re.sub(r"[^\w.\-]", "_", name, flags=re.ASCII).strip(".") or "aluno"
     if clean != name:
-        clean += "-" + hashlib.sha256(name.encode()).hexdigest()[:6]
+        raw = name.encode("utf-8", "surrogatepass")
+        clean += "-" + hashlib.sha256(raw).hexdigest()[:6]
     return clean
+
+
+def printable(text):
+    """``text`` that any UTF-8 writer accepts: undecodable bytes and lone surrogates escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def submission_key(sub, source_key):

@@ -6,6 +6,7 @@ notebook is run the same way; this process then compares the two, cell by cell.
 """
 
 import ast
+import builtins
 import hashlib
 import json
 import os
@@ -23,8 +24,8 @@ from .confine import package_root
 from .sandbox import _load_captures, run_cells
 
 MAX_NOTEBOOK_BYTES = 20 << 20
-_CODE_FILES = ("student.py", "diagnosis.py", "_runner.py", "notebook.py", "sandbox.py")
 VARIANT_BASE = 1_000_000  # cell index offset of the typical-mistake runs in the reference
+_VERSIONED = ("numpy", "torch", "ipython")
 CANNOT_GRADE = st.CANNOT_GRADE
 
 
@@ -80,15 +81,30 @@ class GradeResult:
         return cls(**data)
 
 
+def _files(folder):
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.is_symlink()
+                  and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts)
+
+
 def source_hash(source_nb_path):
-    """Hash of the chapter folder and of the grading code: the reference cache key."""
+    """The reference cache key: everything the reference run reads or imports.
+
+    The chapter folder, the packages the sandbox imports (its private copy of ``autograder``
+    and ``rnnlib``) and the versions of numpy, torch and IPython."""
+    from importlib import metadata
+
     digest = hashlib.sha256()
     folder = Path(source_nb_path).resolve().parent
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in
-                   p.parts and "__pycache__" not in p.parts)
-    code = package_root() / "autograder"  # the copy the sandbox runs
-    for path in files + [code / name for name in _CODE_FILES]:
-        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    root = package_root()
+    for base, files in ((folder, _files(folder)), (root, _files(root))):
+        for path in files:
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes()
+                          + b"\0")
+    for dist in _VERSIONED:
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{dist}=-\0".encode())
     return digest.hexdigest()[:32]
 
 
@@ -151,17 +167,30 @@ def reference(source_nb_path, limits=None, cache_dir=None):
     mistakes (outside any learner's sandbox: this is the author's code); those records have
     indices from ``VARIANT_BASE`` up (see :func:`mistake_records`).
     """
+    return reference_run(source_nb_path, limits, cache_dir)[0]
+
+
+def reference_run(source_nb_path, limits=None, cache_dir=None):
+    """(captures, calls) of the source notebook run with its solutions; see :func:`reference`.
+
+    ``calls``: {cell index: forbidden calls the solution's run made there}, which only the
+    test cells' own code can make (a test that hands ``F.lstm_cell_forward`` to the learner's
+    function): those stay allowed in that cell."""
     cells = load_source(source_nb_path)
     cache = Path(cache_dir or _default_cache()) / f"ref-{source_hash(source_nb_path)}"
     if (cache / "complete").exists():
-        return _load_captures(cache)
+        return _load_captures(cache), _load_calls(cache)
     answers = {c["grade_id"]: c["source"] for c in cells if c["kind"] == "answer"}
     run = nbmod.runnable(cells, answers) + _mistake_runs(cells, answers)
-    result = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent)
+    result = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent,
+                       observe=True)
     without_torch = _needs_missing_torch(cells, result)
     problems = [f"célula {cells[k]['grade_id'] or k}: {s} {result.errors.get(k, '')}"
                 for k, s in sorted(result.statuses.items())
                 if s != "ok" and k < VARIANT_BASE and _exercise(cells[k]) not in without_torch]
+    problems += [f"a solução de {cells[k]['grade_id']} usa {', '.join(names)}, que o exercício "
+                 "proíbe" for k, names in sorted(result.forbidden.items())
+                 if k < VARIANT_BASE and cells[k]["kind"] == "answer"]
     for c in cells:
         if c["kind"] != "test" or c["exercise"] in without_torch:
             continue
@@ -179,12 +208,21 @@ def reference(source_nb_path, limits=None, cache_dir=None):
     tmp.mkdir(parents=True)
     for k, rec in result.captures.items():
         np.savez(tmp / f"{k}.npz", **rec)
+    (tmp / "calls.json").write_text(json.dumps(result.forbidden), encoding="utf-8")
     (tmp / "complete").write_text("ok")
     try:
         tmp.rename(cache)
     except OSError:  # another worker finished first
         shutil.rmtree(tmp, ignore_errors=True)
-    return result.captures
+    return result.captures, dict(result.forbidden)
+
+
+def _load_calls(cache):
+    try:
+        data = json.loads((cache / "calls.json").read_text(encoding="utf-8"))
+        return {int(k): list(v) for k, v in data.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def matched_mistakes(cell, ref, student_rec, mistakes):
@@ -273,9 +311,9 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
     """Grade ``submission_nb_path`` against the source notebook; returns a GradeResult."""
     chapter = chapter or Path(source_nb_path).parent.name
     cells = load_source(source_nb_path)
-    ref = reference(source_nb_path, limits, cache_dir)
+    ref, allowed_calls = reference_run(source_nb_path, limits, cache_dir)
     path = Path(submission_nb_path)
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():  # never read through a link
         return _empty_result(cells, chapter, st.R_MISSING, "caderno não encontrado")
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
         return _empty_result(cells, chapter, st.R_TOO_LARGE,
@@ -293,20 +331,25 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
         _add_reason(result, st.R_TAMPERING)
         for gid, tricks in tricky.items():
             result.notes.append(f"construções suspeitas em {gid}: {', '.join(tricks)}")
-    if disqualified:
-        _add_reason(result, st.R_FORBIDDEN)
-        for gid, why in disqualified.items():
-            result.notes.append(f"exercício {gid} sem crédito: {why}")
+    for cell in run:
+        cell["allow"] = allowed_calls.get(cell["index"], [])
     outcome = run_cells(run, "graded", limits, data_dir=Path(source_nb_path).parent, uid=uid)
     result.isolation, result.seconds = outcome.isolation, outcome.seconds
     if outcome.fatal:
         return _empty_result(cells, chapter, st.R_INTERNAL, outcome.fatal)
+    used = forbidden_calls(cells, outcome.forbidden, allowed_calls)
+    for gid, names in used.items():
+        disqualified.setdefault(gid, "usa " + ", ".join(names))
+    if disqualified:
+        _add_reason(result, st.R_FORBIDDEN)
+        for gid, why in disqualified.items():
+            result.notes.append(f"exercício {gid} sem crédito: {why}")
     for k, status in outcome.statuses.items():
         if status in ("timeout", "crash"):
             _add_reason(result, status)
             result.notes.append(f"{status} na célula {cells[k]['grade_id'] or k}")
         if status == "error" and cells[k]["kind"] == "answer":
-            result.answer_errors[cells[k]["grade_id"]] = outcome.errors[k][0]
+            result.answer_errors[cells[k]["grade_id"]] = _error_name(outcome.errors[k][0])
     if any(s == "not_run" for s in outcome.statuses.values()) and st.R_TIMEOUT not in \
             result.reasons:
         _add_reason(result, st.R_CRASH)
@@ -337,6 +380,8 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
         grade = CellGrade(c["grade_id"], c["exercise"], c["quiz"], points, c["points"],
                           cell_status, hints, title=names.get(c["exercise"], ""),
                           answer=_quiz_answer(c, got))
+        if cell_status == st.FORBIDDEN:
+            grade.detail = used.get(c["exercise"], [])
         if cell_status == st.FAILED:
             grade.diagnoses = [(n, _diagnose(n, ref_rec, got)) for n, _ in hints]
             grade.misconceptions = matched_mistakes(c, ref_rec, got, mistakes)
@@ -380,6 +425,34 @@ def note_earlier_failures(grades, cells, answers, titles):
                 grade.earlier = {"exercise": earlier, "title": titles.get(earlier, earlier),
                                  "functions": called}
                 break
+
+
+_BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
+                   if isinstance(value, type) and issubclass(value, BaseException)}
+
+
+def _error_name(name):
+    """What feedback may say about a learner's exception: a built-in exception's name, or a
+    generic word (a class name is the learner's text: it could carry anything it read)."""
+    return name if name in _BUILTIN_ERRORS | {"ForbiddenReference"} else "Exception"
+
+
+def forbidden_calls(cells, calls, allowed=None):
+    """{exercise: forbidden names its cells called} from a run's ``calls`` per cell index,
+    leaving out those the reference run made in the same cell (the test's own)."""
+    allowed = allowed or {}
+    by_index = {c["index"]: c for c in cells}
+    used = {}
+    for index, names in sorted(calls.items()):
+        cell = by_index.get(index)
+        if cell is None:
+            continue
+        exercise = cell["grade_id"] if cell["kind"] == "answer" else cell.get("exercise")
+        names = [n for n in names if n not in allowed.get(index, [])]
+        if exercise and names:
+            used.setdefault(exercise, [])
+            used[exercise] += [n for n in names if n not in used[exercise]]
+    return used
 
 
 def _unanswered(cell, outcome, ref_rec):

@@ -451,6 +451,7 @@ def release(course_dir, out_dir, chapter=None, mode="study", cache_dir=None, lim
             inject_keys(nb, quiz_answers(cells), quiz_explanations(cells))
         ref = reference(source_path, limits, cache_dir) if declared else None
         inject_diagnostics(nb, diagnostics(cells, ref))
+        nbmod.ship_forbid(nb, cells)
         refresh_checksums(nb)
         problems = leaks(cells, nb, mode)
         if problems:

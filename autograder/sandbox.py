@@ -10,6 +10,8 @@ import io
 import json
 import os
 import queue
+import re
+import secrets
 import select
 import shutil
 import signal
@@ -17,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +31,16 @@ from .confine import (
     describe_isolation,
     is_root,
     limit_resources,
+    quota_workdir,
+    release_workdir,
     separate_uid,
     sweep,
     user_process_count,
 )
+from .forbid import plan_for_job
 
 MAX_CAPTURE_BYTES = 256 << 20
+MAX_ERROR_TEXT = 2000
 # select() waits on pipes everywhere but Windows, where a thread reads the runner's pipe instead
 POLL_PIPES = os.name != "nt"
 
@@ -42,6 +49,7 @@ POLL_PIPES = os.name != "nt"
 class RunResult:
     statuses: dict = field(default_factory=dict)  # cell index -> ok|error|timeout|crash|not_run
     errors: dict = field(default_factory=dict)  # cell index -> (exception name, message)
+    forbidden: dict = field(default_factory=dict)  # cell index -> [forbidden calls it made]
     captures: dict = field(default_factory=dict)  # test cell index -> {key: array}
     isolation: str = ""
     seconds: float = 0.0
@@ -49,10 +57,11 @@ class RunResult:
 
 
 class _Channel:
-    """The runner's pipe: JSON event lines, each followed by its ``size`` bytes of payload.
+    """The runner's event pipe: lines ``event cell token [fields] [size]``, then the payload.
 
-    Anything that does not parse is skipped; a stream that grows past the limits is dropped
-    (the student's code can write to the pipe too, which only sabotages its own run).
+    Learner code can write to the pipe too: what does not parse is skipped, and a stream that
+    grows past the limits is dropped (which only sabotages that learner's own run); the grader
+    decides which events count (:func:`_attempt`).
     """
 
     def __init__(self, pipe):
@@ -110,24 +119,48 @@ class _Channel:
             if newline < 0:
                 self.broken = len(self.buf) > 1 << 20
                 break
-            try:
-                event = json.loads(self.buf[:newline])
-                size = int(event.get("size", 0))
-            except (ValueError, TypeError, AttributeError):
-                del self.buf[:newline + 1]
-                continue
+            fields = bytes(self.buf[:newline]).decode("ascii", "replace").split(" ")
+            kind = fields[0]
+            size = 0
+            if kind in ("capture", "end"):
+                try:
+                    size = int(fields[-1])
+                except ValueError:
+                    size = -1
             if not 0 <= size <= MAX_CAPTURE_BYTES:
-                self.broken = True
-                break
+                del self.buf[:newline + 1]  # a malformed line: skip it
+                continue
             end = newline + 1 + size
             if len(self.buf) < end:
                 break
-            event["payload"] = bytes(self.buf[newline + 1:end])
+            events.append((fields, bytes(self.buf[newline + 1:end])))
             del self.buf[:end]
-            events.append(event)
         if self.broken:
             self.buf.clear()
         return events
+
+
+class _Commands:
+    """The runner's stdin: what the grader sends, written as the pipe accepts it."""
+
+    def __init__(self, pipe):
+        self.pipe, self.pending = pipe, bytearray()
+        os.set_blocking(pipe.fileno(), False)
+
+    def send(self, data):
+        self.pending += data
+        self.flush()
+
+    def flush(self):
+        while self.pending:
+            try:
+                sent = os.write(self.pipe.fileno(), self.pending)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # the runner is gone
+                self.pending.clear()
+                return
+            del self.pending[:sent]
 
 
 def _kill_group(proc):
@@ -146,50 +179,78 @@ def _kill(proc):
     proc.wait()
 
 
-def _attempt(workdir, uid, limits, deadline, result, cells, captured):
-    """One run of the runner; returns ('done'|'timeout'|'crash'|'deadline'|'fatal', cell).
+def _clean_error(text):
+    """(exception name, message) from the runner, bounded and reduced to plain characters."""
+    name, _, message = text.partition("\n")
+    name = re.sub(r"[^\w.]", "", name)[:60] or "Exception"
+    return name, message[:MAX_ERROR_TEXT] or None
 
-    ``captured`` receives the first capture of each test cell (the payload bytes).
+
+def _attempt(workdir, uid, limits, deadline, result, schedule, mode, groups, captured,
+             observe=False):
+    """One run of the runner over ``schedule`` (the cells still to run, in order).
+
+    Returns ('done'|'timeout'|'crash'|'deadline'|'fatal', cell). ``captured`` receives each
+    test cell's capture (payload bytes), taken only while the grader runs that cell.
     """
-    cmd, env = command(workdir, uid)
+    cmd, env = command(workdir, uid, limits.workdir_bytes)
     nproc = limits.max_processes
     if not is_root():
         others = user_process_count()
         nproc = None if others is None else nproc + others
-    known = {c["index"] for c in cells}
-    tests = {c["index"] for c in cells if c["kind"] == "test"}
     proc = subprocess.Popen(
-        cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        cmd, cwd=workdir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, start_new_session=True,
         preexec_fn=limit_resources(limits, nproc),
     )
-    channel = _Channel(proc.stdout)
-    current, ready, done = None, False, False
-    began = last = started = time.monotonic()
+    channel, commands = _Channel(proc.stdout), _Commands(proc.stdin)
+    plan = {"mode": mode, "groups": [sorted(g) for g in groups], "observe": observe,
+            "plan": plan_for_job(groups),
+            "cells": [[c["index"], c["kind"], c.get("group"), c.get("allow") or []]
+                      for c in schedule]}
+    commands.send(json.dumps(plan).encode() + b"\n")
+    ready, position, current, token, began = False, 0, None, None, time.monotonic()
+    started = began
+
+    def next_cell():
+        nonlocal position, current, token, started
+        if position >= len(schedule):
+            current = None
+            return
+        cell = schedule[position]
+        position += 1
+        current, token, started = cell["index"], secrets.token_hex(16), time.monotonic()
+        source = cell["source"].encode("utf-8", "replace")
+        commands.send(f"{current} {token} {len(source)}\n".encode() + source)
+
     try:
         while True:
             exited = proc.poll() is not None
+            commands.flush()
             events = channel.read(0.0 if exited else 0.02, chunks=300 if exited else 16)
             now = time.monotonic()
-            for ev in events:
-                last = now
-                kind, cell = ev.get("event"), ev.get("cell")
-                if kind == "ready":
+            for fields, payload in events:
+                kind = fields[0]
+                if kind == "ready" and not ready:
                     ready = True
-                elif kind == "done":
-                    done = True
-                elif cell not in known or isinstance(cell, bool):
+                    next_cell()
                     continue
-                elif kind == "start":
-                    current, started = cell, now
-                elif kind == "capture" and cell in tests:
-                    captured.setdefault(cell, ev["payload"])
-                elif kind == "end":
-                    error = ev.get("error")
-                    result.statuses[cell] = "error" if error else "ok"
-                    if error:
-                        result.errors[cell] = (str(error), ev.get("message"))
-                    current = None
+                if current is None or len(fields) < 3 or fields[1] != str(current) \
+                        or not secrets.compare_digest(fields[2], token):
+                    continue  # not the cell the grader is running: ignored
+                if kind == "capture":
+                    captured.setdefault(current, payload)
+                elif kind == "end" and len(fields) == 5:
+                    text = payload.decode("utf-8", "replace")
+                    result.statuses[current] = "error" if text else "ok"
+                    if text:
+                        result.errors[current] = _clean_error(text)
+                    calls = [c for c in fields[3].split(",") if re.fullmatch(r"[\w.]{1,80}", c)]
+                    if calls and fields[3] != "-":
+                        result.forbidden[current] = calls[:20]
+                    next_cell()
+                    if current is None:
+                        return "done", None
             if exited:
                 break
             if now > deadline:
@@ -198,27 +259,44 @@ def _attempt(workdir, uid, limits, deadline, result, cells, captured):
             if current is not None and now - started > limits.cell_timeout:
                 _kill(proc)
                 return "timeout", current
-            if ready and current is None and now - last > limits.cell_timeout:
-                _kill(proc)  # stuck between cells
-                return "timeout", None
             if not ready and now - began > 120:
                 _kill(proc)
                 return "fatal", None
     finally:
-        proc.stdout.close()
+        for pipe in (proc.stdout, proc.stdin):
+            try:
+                pipe.close()
+            except OSError:
+                pass
         _kill_group(proc)  # what the runner left in its group
         proc.wait()
         sweep(uid)
-    if done:
-        return "done", None
-    if current is None and not ready:
+    if not ready:
         return "fatal", None
+    if current is None:
+        return "done", None
     return "crash", current
 
 
 def _load_npz(data):
-    """A capture's arrays, loaded without pickle; None when it is not a plain ``.npz``."""
+    """A capture's arrays, loaded without pickle; None when it is not a plain ``.npz`` whose
+    arrays, as their headers declare them, fit in ``MAX_CAPTURE_BYTES`` together."""
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            declared = 0
+            for info in zf.infolist():
+                if info.file_size > MAX_CAPTURE_BYTES:
+                    return None
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(fh)
+                if dtype.hasobject:
+                    return None
+                declared += int(np.prod(shape, dtype=object)) * max(dtype.itemsize, 1)
+                if declared > MAX_CAPTURE_BYTES:
+                    return None
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
     except Exception:  # corrupt or pickled: the student simply recorded nothing
@@ -243,16 +321,33 @@ def _not_plain(folder, names):
             if os.path.islink(p) or not (os.path.isfile(p) or os.path.isdir(p))]
 
 
-def run_cells(cells, mode, limits=None, data_dir=None, uid=None):
-    """Run ``cells`` ([{index, source, kind}]) in a sandbox; ``mode`` is 'graded' or 'self'."""
+def _groups(cells):
+    """The distinct forbid lists of ``cells`` and each cell's group index (or None)."""
+    groups = []
+    for c in cells:
+        forbid = frozenset(c.get("forbid") or ())
+        if forbid and forbid not in groups:
+            groups.append(forbid)
+    return groups
+
+
+def run_cells(cells, mode, limits=None, data_dir=None, uid=None, observe=False):
+    """Run ``cells`` ([{index, source, kind, forbid, allow}]) in a sandbox; ``mode`` is
+    'graded' or 'self'. ``forbid`` (optional): what the cell's exercise forbids, but the names
+    in ``allow`` (see ``forbid``); with ``observe``, forbidden calls are recorded, not refused.
+    """
     limits = limits or Limits()
     uid = uid if uid is not None else 100000 + os.getpid()  # unique among live graders
     result = RunResult(isolation=describe_isolation())
     t0 = time.monotonic()
     deadline = t0 + limits.notebook_timeout
     workdir = tempfile.mkdtemp(prefix=f"autograder-run-{os.getpid()}-")
+    groups = _groups(cells)
+    cells = [dict(c, group=groups.index(frozenset(c["forbid"])) if c.get("forbid") else None)
+             for c in cells]
     captured = {}
     try:
+        quota_workdir(workdir, limits.workdir_bytes)
         if data_dir is not None:
             for item in Path(data_dir).iterdir():
                 if item.suffix == ".ipynb" or item.name.startswith(".") or item.is_symlink():
@@ -262,14 +357,15 @@ def run_cells(cells, mode, limits=None, data_dir=None, uid=None):
                 elif item.is_file():
                     shutil.copy2(item, workdir)
         if separate_uid():
-            for path in [workdir, *Path(workdir).rglob("*")]:
+            for path in [Path(workdir), *Path(workdir).rglob("*")]:
                 os.chown(path, uid, uid)
         skip, retried = {}, False
         for _ in range(limits.max_restarts + 2):
-            job = {"mode": mode, "cells": cells, "skip": sorted(skip)}
-            Path(workdir, "job.json").write_text(json.dumps(job), encoding="utf-8")
+            schedule = [c for c in cells if c["index"] not in skip]
             captured = {}
-            outcome, cell = _attempt(workdir, uid, limits, deadline, result, cells, captured)
+            result.forbidden.clear()
+            outcome, cell = _attempt(workdir, uid, limits, deadline, result, schedule, mode,
+                                     groups, captured, observe)
             if outcome == "fatal" and not retried:
                 retried = True  # the runner did not start (a loaded machine?): one more try
                 continue
@@ -297,6 +393,6 @@ def run_cells(cells, mode, limits=None, data_dir=None, uid=None):
         for c in cells:
             result.statuses.setdefault(c["index"], "not_run")
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        release_workdir(workdir)
     result.seconds = time.monotonic() - t0
     return result

@@ -46,21 +46,41 @@ def self_check(notebook_path, source=None, limits=None):
                         data_dir=Path(notebook_path).parent)
     if outcome.fatal:
         raise RuntimeError(outcome.fatal)
+    costs = forbid_warnings(cells, answers, outcome.forbidden)
     lines = []
     for c in cells:
         if c["kind"] != "test":
             continue
         status = outcome.statuses.get(c["index"], "not_run")
-        ok = status == "ok"
-        if status == "error":
+        ok = status == "ok" and c["exercise"] not in costs
+        if c["exercise"] in costs:
+            message = costs[c["exercise"]]
+        elif status == "error":
             name, msg = outcome.errors[c["index"]]
             if name in ("AssertionError", "Falha") and msg:
                 message = msg
             elif name == "NotImplementedError":
-                message = "resposta ainda não implementada"
+                message = st.cell_label(st.UNANSWERED)
             else:
                 message = f"{name}: {msg}" if msg else name
         else:
             message = st.cell_label(status)
         lines.append(Line(c["grade_id"], c["points"] if ok else 0.0, c["points"], ok, message))
     return lines, outcome.isolation
+
+
+def forbid_warnings(cells, answers, calls):
+    """{exercise: pt-BR warning} for the exercises that would lose their points in the
+    instructor's grading: a forbidden call its cells made (the gates report it by name), or
+    a dynamic-lookup trick / forbidden library import in its answer cell or an earlier one."""
+    from .grading import forbidden_calls
+
+    warnings = {}
+    for exercise, names in forbidden_calls(cells, calls).items():
+        warnings[exercise] = (f"{st.forbidden_label(names)}: na correção este exercício fica "
+                              "sem pontos")
+    disqualified, tricky = nbmod.forbidden_uses(cells, answers)
+    for exercise, why in disqualified.items():
+        warnings.setdefault(exercise, f"{st.cell_label(st.FORBIDDEN)} ({why}): na correção "
+                                      "este exercício fica sem pontos")
+    return warnings

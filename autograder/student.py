@@ -17,6 +17,7 @@ produce on the visible inputs. The source notebook has neither; ``check`` then w
 
 import base64
 import hashlib
+import importlib
 import json
 import re
 import sys
@@ -371,3 +372,19 @@ def _install():
 
 
 _install()
+
+
+def _kernel_rules():
+    """In a learner's Jupyter kernel, apply the released notebook's forbid rule (see
+    ``autograder.kernel_rules``, loaded only there: test cells elsewhere stay light); never in
+    the grader's sandbox, which has its own gates."""
+    try:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            importlib.import_module("autograder.kernel_rules").install(shell)
+    except Exception:  # the warnings are a help: never break the learner's import
+        pass
+
+
+_kernel_rules()

@@ -2,16 +2,23 @@
 
 The accounts must already exist (``useradd -m``, ``passwd``). The state folder gets ``hub/``
 (root only) and ``exchange/`` (nbgrader's exchange: everyone may write, as nbgrader requires).
+The chapters' sources (solutions, hidden tests) never reach a learner: each instructor gets a
+private copy in ``~/curso-rnn/fonte`` (``AUTOGRADER_COURSE``), and the hub, with every server it
+starts, runs in a mount namespace where the project's ``course/`` is an empty folder. The
+learners' kernels need only rnnlib, ``autograder.student`` and the release.
 """
 
 import argparse
 import os
 import pwd
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PROXY = HERE.parent / "node_modules" / ".bin" / "configurable-http-proxy"
+COURSE = HERE.parent / "course"
 
 
 def prepare(state):
@@ -21,6 +28,28 @@ def prepare(state):
         path.mkdir(exist_ok=True)
         os.chmod(path, mode)
     return state
+
+
+def instructor_course(name, course=COURSE):
+    """Copy the chapters' sources to ``~name/curso-rnn/fonte`` (owned by ``name``, 0700)."""
+    account = pwd.getpwnam(name)
+    home = Path(account.pw_dir) / "curso-rnn"
+    target = home / "fonte"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(course, target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    for path in [home, *home.rglob("*")]:
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+    os.chmod(home, 0o700)
+    return target
+
+
+def hidden_course_command(command, course=COURSE):
+    """``command`` run in a private mount namespace where ``course`` is an empty folder."""
+    script = (f"mount -t tmpfs -o mode=0755,size=1m tmpfs {shlex.quote(str(course))} && "
+              'exec "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh",
+            *command]
 
 
 def closed_folders(*paths):
@@ -67,11 +96,17 @@ def main(argv=None):
     if closed:
         sys.exit(f"erro: as contas da turma não entram em {closed[0]}, onde estão o projeto ou o "
                  "Python; instale-os num lugar legível por todos (por exemplo /opt/rnn-curso)")
+    if not shutil.which("unshare"):
+        sys.exit("erro: falta o comando unshare (pacote util-linux): sem ele os alunos veriam "
+                 "as soluções em course/")
     state = prepare(args.dir)
+    for name in instructors:
+        print(f"fontes dos capítulos para {name}: {instructor_course(name)}")
     env = hub_environment(state, args.ip, args.port, instructors, learners)
     os.chdir(state / "hub")
     config = str(HERE / "jupyterhub_config.py")
-    os.execve(sys.executable, [sys.executable, "-m", "jupyterhub", "-f", config], env)
+    command = hidden_course_command([sys.executable, "-m", "jupyterhub", "-f", config])
+    os.execvpe(command[0], command, env)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Real Unix accounts log in with their passwords (PAM); each user's JupyterLab runs as that user
 (LocalProcessSpawner), so nbgrader's exchange folder really separates learners by file
 permissions. Instructors are hub admins and have ``AUTOGRADER_OUT`` set to ``~/curso-rnn``, their
-nbgrader course folder. Settings come from the environment the launcher sets:
+nbgrader course folder, and their own copy of the chapters' sources (``AUTOGRADER_COURSE``):
+the project's ``course/`` is hidden from every server (``python -m classroom``). Settings come
+from the environment the launcher sets:
 
 - ``TURMA_DIR``: state folder, with ``hub/`` (database, cookie secret) and ``exchange/``;
 - ``TURMA_IP``, ``TURMA_PORT``: the proxy's public address (hub on PORT+1, proxy API on PORT+2);
@@ -51,8 +53,9 @@ def user_environment(spawner):
            "JUPYTER_CONFIG_PATH": os.pathsep.join([str(config / "aluno"), str(config / "turma")])}
     if spawner.user.name in INSTRUCTORS:
         env["JUPYTER_CONFIG_PATH"] = str(config / "turma")
-        env["AUTOGRADER_OUT"] = os.path.join(os.path.expanduser(f"~{spawner.user.name}"),
-                                             "curso-rnn")
+        home = os.path.join(os.path.expanduser(f"~{spawner.user.name}"), "curso-rnn")
+        env["AUTOGRADER_OUT"] = home
+        env["AUTOGRADER_COURSE"] = os.path.join(home, "fonte")  # course/ is hidden in the hub
     spawner.environment = {**spawner.environment, **env}
 
 

@@ -195,3 +195,98 @@ def test_course_edited_during_a_batch(tmp_path, forced_isolation, writable):
         assert "Capítulo editado" not in source.read_text(encoding="utf-8")
         assert by["bia"]["status"] == "needs_review" and "tampering" in by["bia"]["reason"]
         assert by["ana"]["status"] == "ok"
+
+
+def test_one_student_cannot_stop_the_batch(tmp_path, source_nb):
+    """A folder named with the byte 0xff, a link to the course's source notebook, a folder
+    starting with '.', deeply nested JSON: each gets its own row; the others are graded."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    nb = SOURCE.read_bytes()
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / f"{CHAPTER}.ipynb").write_bytes(nb)
+    odd = os.fsencode(subs) + b"/aluno\xff"
+    os.makedirs(odd)
+    with open(odd + f"/{CHAPTER}.ipynb".encode(), "wb") as fh:
+        fh.write(nb)
+    (subs / "ligado" / CHAPTER).mkdir(parents=True)
+    (subs / "ligado" / CHAPTER / f"{CHAPTER}.ipynb").symlink_to(SOURCE)
+    (subs / ".bia").mkdir(parents=True)
+    (subs / ".bia" / f"{CHAPTER}.ipynb").write_bytes(nb)
+    (subs / "fundo").mkdir(parents=True)
+    (subs / "fundo" / f"{CHAPTER}.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    rows = {r["student"]: r for r in grade_batch(subs, COURSE, out, chapter=CHAPTER, **QUIET)}
+    assert rows["ana"]["total"] == 7 and rows[".bia"]["total"] == 7
+    odd_row = [r for name, r in rows.items() if name.startswith("aluno")]
+    assert len(odd_row) == 1 and odd_row[0]["total"] == 7
+    assert rows["ligado"]["total"] == "" and rows["ligado"]["reason"] == "missing notebook"
+    assert rows["fundo"]["reason"] == "invalid notebook"
+    assert (out / "grades.csv").read_text(encoding="utf-8").count("\n") == 6
+    assert len(write_feedback(out)) == 5
+
+
+def test_reports_cover_every_result_in_the_folder(tmp_path):
+    course = tmp_path / "curso"
+    shutil.copytree(COURSE, course)
+    other = "02-amostra"
+    (course / other).mkdir()
+    shutil.copy(SOURCE, course / other / f"{other}.ipynb")
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "ana").mkdir(parents=True)
+    (subs / "ana" / f"{CHAPTER}.ipynb").write_bytes(SOURCE.read_bytes())
+    (subs / "ana" / f"{other}.ipynb").write_bytes(SOURCE.read_bytes())
+    grade_batch(subs, course, out, chapter=CHAPTER, **QUIET)
+    rows = grade_batch(subs, course, out, chapter=other, **QUIET)
+    assert [r["chapter"] for r in rows] == [other]  # what this batch graded
+    report = json.loads((out / "grades.json").read_text())
+    assert sorted(r["chapter"] for r in report) == [CHAPTER, other]
+    csv_text = (out / "grades.csv").read_text()
+    assert CHAPTER in csv_text and other in csv_text
+
+
+def test_a_capture_that_declares_a_huge_array_is_refused_before_loading():
+    import io
+    import resource
+
+    import numpy as np
+
+    from autograder.sandbox import _load_npz
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (300_000_000,)})
+    member = header.getvalue() + b"\0" * (1 << 20)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("v:dx.npy", member)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert _load_npz(bomb.getvalue()) is None
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
+    good = io.BytesIO()
+    np.savez(good, **{"v:dx": np.ones(3)})
+    assert _load_npz(good.getvalue())["v:dx"].tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="precisa de root para criar arquivos de outro dono")
+def test_exchange_inbound_counts_only_what_the_student_owns(tmp_path):
+    """In nbgrader's inbound/, the folder name says who submitted: an account writing
+    ``daemon+...`` must not submit as daemon (nbgrader's collect checks the owner too)."""
+    import pwd
+
+    inbound, out = tmp_path / "inbound", tmp_path / "out"
+    nb = SOURCE.read_bytes()
+    for student in ("root", "daemon"):
+        folder = inbound / f"{student}+{CHAPTER}+2026-12-02 10:00:00.000000 UTC"
+        folder.mkdir(parents=True)
+        (folder / f"{CHAPTER}.ipynb").write_bytes(nb)  # both written by root
+    rows = {r["student"]: r for r in grade_batch(inbound, COURSE, out, chapter=CHAPTER,
+                                                 **QUIET)}
+    assert rows["root"]["total"] == 7
+    assert rows["daemon"]["total"] == "" and rows["daemon"]["reason"] == "missing notebook"
+    assert "outra conta" in " ".join(rows["daemon"]["notes"])
+    uid = pwd.getpwnam("daemon").pw_uid
+    folder = inbound / f"daemon+{CHAPTER}+2026-12-02 10:00:00.000000 UTC"
+    for path in (folder, folder / f"{CHAPTER}.ipynb"):
+        os.chown(path, uid, uid)
+    rows = {r["student"]: r for r in grade_batch(inbound, COURSE, out, chapter=CHAPTER,
+                                                 **QUIET)}
+    assert rows["daemon"]["total"] == 7

@@ -78,3 +78,53 @@ def test_fallback_isolation_still_grades_right(tmp_path, forced_isolation, cache
     assert result.isolation.startswith("unshare-net" if mode == "unshare" else ("setpriv", "rlimit"))
     assert result.scores() == {**FULL, "test_q1": 0}
     assert result.reasons == ["crash"]
+
+
+def test_reference_cache_key_covers_rnnlib():
+    """After a library change, stale reference values would grade right answers wrong."""
+    from autograder.confine import package_root
+    from autograder.grading import source_hash
+
+    before = source_hash(SOURCE)
+    lib = package_root() / "rnnlib" / "functional" / "rnn.py"
+    original = lib.read_bytes()
+    try:
+        lib.write_bytes(original + b"\n# mudou\n")
+        assert source_hash(SOURCE) != before
+    finally:
+        lib.write_bytes(original)
+    assert source_hash(SOURCE) == before
+
+
+def test_self_check_warns_and_says_unanswered(released, tmp_path):
+    """issue 14: without the source, the self-check names the forbidden reference and what
+    it costs; an untouched answer reads "não respondido", never "incorreto"."""
+    cheat = ("def tanh_backward(dh, x, W, b):\n    f = tanh_backward_ref\n"
+             "    return f(dh, x, W, b)\n")
+    path = _solve(released, tmp_path, {"tanh_backward": cheat})
+    lines = {line.grade_id: line for line in self_check(path, limits=FAST)[0]}
+    assert not lines["test_tanh_backward"].ok
+    assert "sem crédito: usa tanh_backward_ref" in lines["test_tanh_backward"].message
+    assert lines["test_tanh_forward"].message == "não respondido"
+
+
+def test_kernel_warns_about_the_forbidden_reference(released, tmp_path):
+    """issue 14: in the learner's own Jupyter kernel, the test cell of an exercise whose answer
+    calls what it forbids fails with a pt-BR message and a warning names what it costs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cheat = ("def tanh_backward(dh, x, W, b):\n    f = tanh_backward_ref\n"
+             "    return f(dh, x, W, b)\n")
+    path = _solve(released, tmp_path, {"tanh_backward": cheat, "tanh_forward": None})
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=60, allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    out = {c.metadata.get("nbgrader", {}).get("grade_id"):
+           json.dumps(c.get("outputs", []), ensure_ascii=False)
+           for c in nb.cells if c.cell_type == "code"}
+    assert "não pode ser usado neste exercício" in out["test_tanh_backward"]
+    assert "fica sem pontos" in out["test_tanh_backward"]
+    assert "Exercício 2" in out["test_tanh_backward"]  # the heading above the answer
+    assert "fica sem pontos" not in out["test_tanh_forward"]

@@ -62,7 +62,7 @@ def test_untouched_release_reaches_the_quiz_feedback(released):
         assert not by_id[quiz].ok
         assert "escolha uma das alternativas" in by_id[quiz].message, by_id[quiz]
         assert "NotImplementedError" not in by_id[quiz].message
-    assert by_id["test_tanh_forward"].message == "resposta ainda não implementada"
+    assert by_id["test_tanh_forward"].message == "não respondido"  # never "incorreto"
 
 
 def _with_hidden_expected(tmp_path):

@@ -336,6 +336,15 @@ def test_class_on_one_machine(hub, accounts, logged_in):
         assert r.status_code == 404, f"{person.name} vê o formgrader (HTTP {r.status_code})"
         assert "@jupyter/nbgrader:formgrader" in lab_disabled_extensions(person)
 
+    # the sources (solutions, hidden tests) are hidden from every account's server; the
+    # instructor works on a private copy
+    code, log = run_in_terminal(learners[0], "espiar", f"cat {shlex.quote(str(SOURCE))}")
+    assert code != 0 and "BEGIN SOLUTION" not in log, f"o aluno leu a fonte:\n{log[-500:]}"
+    code, log = run_in_terminal(teacher, "fonte", 'test -f "$AUTOGRADER_COURSE/'
+                                f'{CHAPTER}/{CHAPTER}.ipynb" && test ! -e '
+                                f'{shlex.quote(str(SOURCE))}')
+    assert code == 0, f"o instrutor não tem a cópia da fonte:\n{log}"
+
     code, log = run_in_terminal(
         teacher, "liberar",
         f"python -m autograder release {CHAPTER} && nbgrader release_assignment {CHAPTER}")

@@ -157,6 +157,9 @@ buf = io.BytesIO()
 np.savez(buf, **registro)
 dados = buf.getvalue()
 quadro = json.dumps({"event": "capture", "cell": 7, "size": len(dados)}).encode() + b"\\n" + dados
+for palpite in ("0" * 32, "-", ""):
+    quadro += f"capture 7 {palpite} {len(dados)}\\n".encode() + dados
+    quadro += f"end 7 {palpite} - 0\\n".encode()
 for fd in map(int, os.listdir("/proc/self/fd")):
     try:
         if stat.S_ISFIFO(os.fstat(fd).st_mode):
@@ -175,6 +178,118 @@ def _answers(**sources):
             _cell(nb, gid)["source"] = src
         return nb
     return mutate
+
+
+# the second corpus (issue 18): ways to reach the forbidden reference without naming it
+_TIMEIT_SETUP = ("%%timeit -n1 -r1 global tanh_backward; tanh_backward = lambda dh, x, W, b: "
+                 "tanh_backward_ref(dh, x, W, b)\npass\n")
+_TIME_AUTOMAGIC = "time tanh_backward = lambda dh, x, W, b: tanh_backward_ref(dh, x, W, b)\n"
+_MATCH_CLASS = '''class Caixa:
+    pass
+
+
+caixa = Caixa()
+caixa.f = tanh_backward_ref
+match caixa:
+    case object(f=ref):
+        pass
+
+
+def tanh_backward(dh, x, W, b):
+    return ref(dh, x, W, b)
+'''
+_TYPE_HINTS = '''import typing
+
+
+def _f(x: "tanh_backward_ref"):
+    pass
+
+
+ref = typing.get_type_hints(_f)["x"]
+
+
+def tanh_backward(dh, x, W, b):
+    return ref(dh, x, W, b)
+'''
+_CAUGHT = '''def tanh_backward(dh, x, W, b):
+    try:
+        return tanh_backward_ref(dh, x, W, b)
+    except Exception:
+        return np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)
+'''
+# names in comments, strings and variables cost nothing
+_NAMES_ONLY = BACKWARD_OK + '''# sem usar tanh_backward_ref, como pede o enunciado
+tanh_backward_ref_nao = "tanh_backward_ref"
+'''
+# exercise 2's answer replaces json.dumps (the old pipe protocol used it) to rename test 2's
+# capture; the last cell, where the reference is allowed, sends a forged one
+_RENAME_EVENTS = BACKWARD_ZEROS + '''import json
+_dumps = json.dumps
+
+
+def _renomeia(obj, *a, **k):
+    if isinstance(obj, dict) and obj.get("event") == "capture":
+        obj = dict(obj, event="kapture")
+    return _dumps(obj, *a, **k)
+
+
+json.dumps = _renomeia
+'''
+# whatever the sandbox holds: a hidden test found anywhere makes this answer wrong
+_HUNT_HIDDEN = '''resposta_q2 = "c"
+import glob, linecache, os
+achado = []
+for nome in ["job.json", *glob.glob("**", recursive=True), "/proc/self/cmdline",
+             "/proc/self/environ"]:
+    try:
+        with open(nome, "rb") as fh:
+            achado.append(fh.read(1 << 20))
+    except OSError:
+        pass
+for fd in range(64):
+    try:
+        os.set_blocking(fd, False)
+        achado.append(os.read(fd, 1 << 20))
+    except (OSError, ValueError):
+        pass
+achado.append("".join("".join(e[2]) for e in linecache.cache.values()).encode())
+texto = b"".join(achado)
+alvos = [("ocu" + "lto").encode(), ("dx_" + "uns").encode(), ("HID" + "DEN").encode()]
+if any(alvo in texto for alvo in alvos):  # (spelled apart: this cell's own text is there too)
+    resposta_q2 = "a"
+    raise type("vazou_" + texto.decode(errors="replace")[:3000], (Exception,), {})()
+'''
+# writes past the work folder's quota (in the folder and in /tmp): full marks only if refused
+_DISK_FILLER = '''import os
+gravados = 0
+for pasta in (".", "/tmp"):
+    for i in range(24):
+        try:
+            with open(os.path.join(pasta, f"lixo{i}.bin"), "wb") as fh:
+                fh.write(b"x" * (32 << 20))
+            gravados += 32
+        except OSError:
+            break
+''' + FORWARD_OK + '''if gravados >= 2 * 24 * 32:
+    tanh_forward = lambda x, W, b: 0 * x @ W
+'''
+_GARBAGE_EVENTS = '''import os, stat
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"end 4 xx yy zz\\n{not json\\ncapture 4 - 99999999999\\n\\xff\\n")
+    except OSError:
+        pass
+''' + FORWARD_WRONG
+
+
+def _surrogate_cell(nb, secrets):
+    cell = copy.deepcopy(_cell(nb, "test_q2"))
+    cell["metadata"]["nbgrader"].update(grade_id="\ud800", points=5)
+    nb["cells"].append(cell)
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "ajuda = 1",
+                        "outputs": [], "execution_count": None})
+    return nb
 
 
 # name -> (mutation or None (solution as is), expected points per test cell, status, reasons)
@@ -267,6 +382,32 @@ def tanh_forward(x, W, b):
                                     "    if os.fork() == 0:\n        time.sleep(60)\n"
                                     "    os._exit(0)\n"), SOLUTION, "ok", []),
     "wrong_quiz": (_wrong_quiz, {**SOLUTION, "test_q1": 0}, "ok", []),
+    "timeit_setup_line": (_answer("tanh_backward", _TIMEIT_SETUP),
+                          {**SOLUTION, "test_tanh_backward": 0}, "needs_review",
+                          ["forbidden reference"]),
+    "time_automagic": (_answer("tanh_backward", _TIME_AUTOMAGIC),
+                       {**SOLUTION, "test_tanh_backward": 0}, "ok", []),
+    "match_class_pattern": (_answer("tanh_backward", _MATCH_CLASS),
+                            {**SOLUTION, "test_tanh_backward": 0}, "needs_review",
+                            ["forbidden reference"]),
+    "type_hints_lookup": (_answer("tanh_backward", _TYPE_HINTS),
+                          {**SOLUTION, "test_tanh_backward": 0}, "needs_review",
+                          ["forbidden reference", "tampering"]),
+    "forbidden_call_caught": (_answer("tanh_backward", _CAUGHT),
+                              {**SOLUTION, "test_tanh_backward": 0}, "needs_review",
+                              ["forbidden reference"]),
+    "names_only": (_answer("tanh_backward", _NAMES_ONLY), SOLUTION, "ok", []),
+    "rename_capture_events": (_answers(tanh_backward=_RENAME_EVENTS, q2=_FORGE_CAPTURE.replace(
+        "certos = [tanh_backward_ref(*c) for c in chamadas]",
+        "certos = [tanh_backward_ref(*c) for c in [(np.ones((3, 4)),) + (np.ones((3, 2)),"
+        " np.ones((2, 4)), np.ones(4))] * 2]").replace("tolerancias.get(nome, (1e-6, 1e-8))",
+                                                      "(1e-6, 1e-8)")),
+        {**SOLUTION, "test_tanh_backward": 0}, "ok", []),
+    "hunt_hidden_tests": (_answer("q2", _HUNT_HIDDEN), SOLUTION, "ok", []),
+    "disk_filler": (_answer("tanh_forward", _DISK_FILLER), SOLUTION, "ok", []),
+    "garbage_events": (_answer("tanh_forward", _GARBAGE_EVENTS),
+                       {**SOLUTION, "test_tanh_forward": 0}, "ok", []),
+    "surrogate_grade_id": (_surrogate_cell, SOLUTION, "ok", []),
     "grading_mode_off": (_answer("q1", "import autograder.student as s\ns._GRADED = False\n"
                                  "resposta_q1 = 'b'"), {**SOLUTION, "test_q1": 0, "test_q2": 0},
                          "ok", []),
@@ -279,7 +420,10 @@ def build(case, source_nb, secrets):
     nb = copy.deepcopy(source_nb)
     if mutate is not None:
         nb = mutate(nb, secrets)
-    return json.dumps(nb, ensure_ascii=False).encode()
+    try:
+        return json.dumps(nb, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate: written as the JSON escape "\\ud800"
+        return json.dumps(nb).encode()
 
 
 # The sabotage trio, graded in this order by one worker: the first submission edits the course
