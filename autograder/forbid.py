@@ -147,6 +147,32 @@ def plan(groups):
     return targets, numpy_names
 
 
+def group_labels(groups):
+    """[the display labels each forbid list of ``groups`` reaches]."""
+    targets = plan(tuple(groups))[0]
+    return [{display(m, q) for (m, q), g in targets.items() if i in g} for i in range(len(groups))]
+
+
+def handed_over(source, labels):
+    """The labels a test cell hands to the learner's function without calling them itself
+    (``lstm_seq_forward(..., F.lstm_cell_forward)``): allowed in that cell, as the grader's
+    reference run allows them."""
+    return [label for label in labels
+            if re.search(rf"\b{re.escape(label.rpartition('.')[2])}\b(?!\s*\()", source)]
+
+
+def allowances(cells):
+    """{test cell index: labels it hands over}: without the reference run (self-study), what
+    a test cell's own code passes to the learner's function stays allowed in that cell."""
+    groups = []
+    for c in cells:
+        if c["kind"] == "test" and c.get("forbid") and frozenset(c["forbid"]) not in groups:
+            groups.append(frozenset(c["forbid"]))
+    labels = group_labels(groups) if groups else []
+    return {c["index"]: handed_over(c["source"], labels[groups.index(frozenset(c["forbid"]))])
+            for c in cells if c["kind"] == "test" and c.get("forbid")}
+
+
 class _Blocker(importlib.abc.MetaPathFinder):
     def __init__(self, refuse):
         self._refuse = refuse  # callable: the top-level name -> whether to refuse it now

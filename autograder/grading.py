@@ -202,7 +202,7 @@ def reference_run(source_nb_path, limits=None, cache_dir=None):
     if problems:
         raise SourceNotebookError("o caderno-fonte não roda limpo: " + "; ".join(problems))
     if without_torch:  # a learner's install without torch: usable, but never cached as whole
-        return result.captures
+        return result.captures, dict(result.forbidden)
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from . import notebook as nbmod
 from . import status as st
 from .feedback import earlier_text
+from .forbid import allowances
 from .grading import grade_notebook
 from .sandbox import run_cells
 
@@ -42,11 +43,12 @@ def self_check(notebook_path, source=None, limits=None):
     nb = nbmod.load_json_notebook(Path(notebook_path).read_bytes())
     cells = nbmod.layout(nb)
     answers = {c["grade_id"]: c["source"] for c in cells if c["kind"] == "answer"}
-    outcome = run_cells(nbmod.runnable(cells, answers), "self", limits,
-                        data_dir=Path(notebook_path).parent)
+    allowed = allowances(cells)
+    run = [dict(c, allow=allowed.get(c["index"], [])) for c in nbmod.runnable(cells, answers)]
+    outcome = run_cells(run, "self", limits, data_dir=Path(notebook_path).parent)
     if outcome.fatal:
         raise RuntimeError(outcome.fatal)
-    costs = forbid_warnings(cells, answers, outcome.forbidden)
+    costs = forbid_warnings(cells, answers, outcome.forbidden, allowed)
     lines = []
     for c in cells:
         if c["kind"] != "test":
@@ -69,14 +71,14 @@ def self_check(notebook_path, source=None, limits=None):
     return lines, outcome.isolation
 
 
-def forbid_warnings(cells, answers, calls):
+def forbid_warnings(cells, answers, calls, allowed=None):
     """{exercise: pt-BR warning} for the exercises that would lose their points in the
     instructor's grading: a forbidden call its cells made (the gates report it by name), or
     a dynamic-lookup trick / forbidden library import in its answer cell or an earlier one."""
     from .grading import forbidden_calls
 
     warnings = {}
-    for exercise, names in forbidden_calls(cells, calls).items():
+    for exercise, names in forbidden_calls(cells, calls, allowed).items():
         warnings[exercise] = (f"{st.forbidden_label(names)}: na correção este exercício fica "
                               "sem pontos")
     disqualified, tricky = nbmod.forbidden_uses(cells, answers)

@@ -241,3 +241,19 @@ def test_a_test_cell_may_call_the_reference_itself_but_not_through_the_learner(a
     test = args + "esperado = F.lstm_forward(*a)\nvalor = f(*a)\n"
     result = run_cells(_cells(SETUP, answer, test), "self", FAST)
     assert ("F.lstm_forward" in result.forbidden.get(2, [])) == forbidden, result.forbidden
+
+
+def test_self_study_allows_what_a_test_cell_hands_over():
+    """Chapter 05's test passes ``F.lstm_cell_forward`` to the learner's sequence loop: without
+    the reference run (self-check, the learner's kernel) that stays allowed in that cell, and
+    only there; a call the test makes itself is not a hand-over."""
+    from autograder.forbid import allowances, handed_over
+
+    course = Path(__file__).resolve().parents[2] / "course" / "05-lstm" / "05-lstm.ipynb"
+    cells = nbmod.layout(json.loads(course.read_text(encoding="utf-8")))
+    allowed = {cells[i]["grade_id"]: names for i, names in allowances(cells).items()}
+    assert "F.lstm_cell_forward" in allowed["c05_ex3_teste"]
+    assert allowed["c05_ex1_teste"] == []
+    assert handed_over("y = f(x, F.rnn_cell_forward)", ["F.rnn_cell_forward"]) == [
+        "F.rnn_cell_forward"]
+    assert handed_over("y = F.rnn_cell_forward(x)", ["F.rnn_cell_forward"]) == []

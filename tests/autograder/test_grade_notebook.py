@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import FAST, SOURCE
@@ -128,3 +129,42 @@ def test_kernel_warns_about_the_forbidden_reference(released, tmp_path):
     assert "fica sem pontos" in out["test_tanh_backward"]
     assert "Exercício 2" in out["test_tanh_backward"]  # the heading above the answer
     assert "fica sem pontos" not in out["test_tanh_forward"]
+
+
+def test_kernel_run_twice_keeps_the_tests_own_reference_calls(tmp_path):
+    """Chapter 02's test cell computes its expected value with ``F.rnn_cell_forward``. In the
+    learner's kernel a test cell run again has the same code name (ipykernel hashes the text):
+    the second "run all" must not take the test's own call for the learner's."""
+    import re
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from autograder.lab import learner_workspace
+    from autograder.release import SOLUTION_BEGIN, SOLUTION_END
+
+    chapter = "02-rnn-simples"
+    learner_workspace(str(tmp_path / "curso"), chapter=chapter)
+    path = tmp_path / "curso" / chapter / f"{chapter}.ipynb"
+    src = json.loads((Path(__file__).resolve().parents[2] / "course" / chapter /
+                      f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    solution = {c["metadata"]["nbgrader"]["grade_id"]:
+                re.sub(rf"[ \t]*({SOLUTION_BEGIN}|{SOLUTION_END})[^\n]*\n?", "",
+                       "".join(c["source"]))
+                for c in src["cells"] if c["metadata"].get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in solution:
+            cell.source = solution[gid]
+    client = NotebookClient(nb, timeout=120, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for attempt in range(2):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)
+            errors = [(c.metadata.get("nbgrader", {}).get("grade_id"), o.get("evalue", "")[:200])
+                      for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []) if o.get("output_type") == "error"]
+            assert errors == [], (attempt, errors)
