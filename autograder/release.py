@@ -22,8 +22,9 @@ _EXPECTED_TEXT = re.compile(r"\bcheck\s*\((?:[^()]|\([^()]*\))*?\bexpected\s*=")
 
 MODES = ("study", "class")  # study: keys hashed, immediate feedback; class: nothing to peek at
 # A released exercise test cell starts with a short readable line naming itself; the data its
-# checks use (the values of typical mistakes on the visible inputs) sit once per notebook in a
-# collapsed code cell after the setup cell, tagged DATA_TAG.
+# checks use (the values of typical mistakes on the visible inputs), and in a study release the
+# sealed quiz explanations, sit once per notebook in a collapsed code cell after the setup cell,
+# tagged DATA_TAG.
 DIAGNOSTICO = 'from autograder.student import diagnostico; diagnostico("{}")\n'
 DATA_TAG = "autograder-dados"
 DATA_CELL = ("# Dados dos testes deste caderno, gravados pela liberação: o que cada teste\n"
@@ -215,9 +216,10 @@ def open_quiz_answers(release_nb, cells):
 
 
 def inject_keys(release_nb, answers, explanations=None):
-    """Add ``chave=`` (salted hash of the right answer) to each released quiz call, and
-    ``explicacoes=`` (each letter's explanation, readable only with that letter) when given."""
-    explanations = explanations or {}
+    """Add ``chave=`` (salted hash of the right answer) to each released quiz call; returns
+    {question name: its explanations sealed per letter (readable only with that letter)} for
+    the questions that have them (:func:`inject_diagnostics` puts them in the data cell)."""
+    explanations, sealed = explanations or {}, {}
 
     def add_key(match):
         name, var = match.group(2), match.group(3)
@@ -225,14 +227,14 @@ def inject_keys(release_nb, answers, explanations=None):
             raise ReleaseError(f"pergunta {name}: gabarito {var} não encontrado na fonte")
         salt = secrets.token_hex(8)
         chave = f"{salt}${quiz_digest(salt, name, answers[var])}"
-        extra = ""
         if explanations.get(var):
-            extra = f', explicacoes="{seal_explanations(salt, name, explanations[var])}"'
-        return f'quiz("{name}", {var}, chave="{chave}"{extra})'
+            sealed[name] = seal_explanations(salt, name, explanations[var])
+        return f'quiz("{name}", {var}, chave="{chave}")'
 
     for cell in release_nb["cells"]:
         if nbmod.cell_kind(cell) == "test":
             cell["source"] = _QUIZ_CALL.sub(add_key, nbmod.source_text(cell))
+    return sealed
 
 
 def quiz_explanations(cells):
@@ -310,16 +312,17 @@ def is_data_cell(cell):
     return DATA_TAG in ((cell.get("metadata") or {}).get("tags") or [])
 
 
-def inject_diagnostics(release_nb, data):
+def inject_diagnostics(release_nb, data, sealed=None):
     """Put ``diagnostico("<test cell>")`` at the top of each released exercise test cell, and
-    the data of them all in one collapsed cell right after the setup cell (the first plain code
-    cell before the first test; without one, before the first answer cell)."""
+    the data of them all (with ``sealed``, the study release's quiz explanations) in one
+    collapsed cell right after the setup cell (the first plain code cell before the first test;
+    without one, before the first answer cell)."""
     cells = release_nb["cells"]
     for cell in cells:
         gid = nbmod.nbgrader_meta(cell).get("grade_id")
         if nbmod.cell_kind(cell) == "test" and gid in data:
             cell["source"] = DIAGNOSTICO.format(gid) + nbmod.source_text(cell)
-    if not data:
+    if not data and not sealed:
         return
     kinds = [nbmod.cell_kind(c) for c in cells]
     first_test = kinds.index("test")
@@ -327,7 +330,8 @@ def inject_diagnostics(release_nb, data):
     where = setup[0] + 1 if setup else kinds.index("answer")
     cell = {"cell_type": "code", "execution_count": None,
             "metadata": {"jupyter": {"source_hidden": True}, "tags": [DATA_TAG]},
-            "outputs": [], "source": DATA_CELL.format(encode(data))}
+            "outputs": [],
+            "source": DATA_CELL.format(encode({"testes": data, "explicacoes": sealed or {}}))}
     if release_nb.get("nbformat", 4) == 4 and release_nb.get("nbformat_minor", 0) >= 5:
         cell["id"] = DATA_TAG
     cells.insert(where, cell)
@@ -447,10 +451,11 @@ def release(course_dir, out_dir, chapter=None, mode="study", cache_dir=None, lim
         nb = json.loads(path.read_text(encoding="utf-8"))
         open_quiz_answers(nb, cells)
         strip_source_only(nb)
+        sealed = {}
         if mode == "study":
-            inject_keys(nb, quiz_answers(cells), quiz_explanations(cells))
+            sealed = inject_keys(nb, quiz_answers(cells), quiz_explanations(cells))
         ref = reference(source_path, limits, cache_dir) if declared else None
-        inject_diagnostics(nb, diagnostics(cells, ref))
+        inject_diagnostics(nb, diagnostics(cells, ref), sealed)
         nbmod.ship_forbid(nb, cells)
         refresh_checksums(nb)
         problems = leaks(cells, nb, mode)

@@ -37,6 +37,7 @@ _passed_now: set = set()  # visible checks of the running cell that passed
 _attempts: dict = {}  # (cell, check name) -> failed attempts seen in this kernel
 _titles: dict[str, str] = {}  # exercise grade_id -> title, from every diagnostico() seen
 _table: dict = {}  # test cell grade_id -> its data, from the notebook's data cell
+_sealed: dict = {}  # quiz name -> its sealed explanations (study release), from the same cell
 
 
 class Falha(AssertionError):
@@ -68,9 +69,13 @@ def _decode(dados):
 
 
 def diagnosticos(dados):
-    """The released notebook's data cell: every exercise test cell's data, by grade id."""
+    """The released notebook's data cell: every exercise test cell's data, by grade id, and
+    the quiz explanations sealed per letter (study release)."""
+    data = _decode(dados)
     _table.clear()
-    _table.update(_decode(dados))
+    _table.update(data.get("testes") or {})
+    _sealed.clear()
+    _sealed.update(data.get("explicacoes") or {})
 
 
 def diagnostico(celula):
@@ -329,6 +334,7 @@ def quiz(name, answer, chave=None, explicacoes=None):
               "retorno da correção.")
         return
     salt, _, digest = chave.partition("$")
+    explicacoes = explicacoes or _sealed.get(name)  # given here by releases before the data cell
     why = open_explanation(salt, name, norm, explicacoes) if explicacoes else ""
     if quiz_digest(salt, name, norm) != digest:
         raise Falha(f"[{name}] resposta {norm!r} incorreta."

@@ -1,7 +1,10 @@
+import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -155,7 +158,7 @@ def test_study_release_gives_immediate_feedback_and_ships_mistake_values(release
     assert "tanh² é a derivada" not in text and "np.tanh(x @ W)" not in text
     quizzes = [t for t in tests if "quiz(" in t]
     assert len(quizzes) == 2 and all("chave=" in t for t in quizzes)
-    assert "explicacoes=" in quizzes[0]  # q1 declares explanations, q2 does not
+    assert "explicacoes" not in "".join(quizzes)  # sealed in the data cell, not on the line
     forward = next(t for t in tests if "tanh_forward(" in t)
     # one short readable line per test cell; the data once, in a collapsed cell after setup
     assert forward.startswith('from autograder.student import diagnostico; '
@@ -163,8 +166,12 @@ def test_study_release_gives_immediate_feedback_and_ships_mistake_values(release
     (data,) = [c for c in nb["cells"] if is_data_cell(c)]
     assert data["metadata"]["jupyter"]["source_hidden"] and "diagnosticos(" in data["source"]
     assert nbmod.cell_kind(nb["cells"][nb["cells"].index(data) - 1]) == "code"
-    assert max(len(line) for c in nb["cells"] if c is not data and "quiz(" not in nbmod.source_text(c)
+    assert max(len(line) for c in nb["cells"] if c is not data
                for line in nbmod.source_text(c).splitlines()) < 120
+    table = json.loads(zlib.decompress(base64.b64decode(
+        re.search(r'diagnosticos\("(.+)"\)', data["source"]).group(1))))
+    assert list(table["explicacoes"]) == ["q1"]  # q1 declares explanations, q2 does not
+    assert "tanh_forward" in table["testes"]["test_tanh_forward"]["funcoes"]["tanh_forward"]
     cells = nbmod.layout(json.loads(SOURCE.read_text(encoding="utf-8")))
     assert leaks(cells, nb, "study") == []
     # a learner who answers right sees the explanation; the untouched exercise is diagnosed

@@ -105,7 +105,7 @@ def test_misconception_named_and_hint_levels_open_one_by_one(fresh):
                                  "valor": [2.0, 3.0]},
                                 {"id": "dobro", "mensagem": "parece que você dobrou",
                                  "valor": [2.0, 4.0]}]}}
-    fresh.diagnosticos(fresh.encode({"t1": data, "t2": {}}))  # the release's data cell
+    fresh.diagnosticos(fresh.encode({"testes": {"t1": data, "t2": {}}}))  # the data cell
     fresh.diagnostico("t1")  # the first line of the released test cell
     assert fresh._context == data
     levels = ["a ideia", "a equação", "as formas"]
@@ -174,6 +174,10 @@ def test_quiz_explanation_opens_only_with_its_letter():
     chave = "sal$" + student.quiz_digest("sal", "q1", "b")
     with pytest.raises(AssertionError, match="incorreta. a é a função"):
         student.quiz("q1", "a", chave=chave, explicacoes=sealed)
+    student.diagnosticos(student.encode({"explicacoes": {"q1": sealed}}))  # the data cell
+    with pytest.raises(AssertionError, match="incorreta. a é a função"):
+        student.quiz("q1", "a", chave=chave)
+    student.diagnosticos(student.encode({}))
 
 
 def test_in_a_jupyter_kernel_errors_read_as_portuguese_without_internals():
