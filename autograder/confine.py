@@ -223,6 +223,7 @@ def _clean_env(pythonpath, home):
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
+        "TMPDIR": home,  # temporary files count in the work folder's quota
         "PYTHONPATH": pythonpath,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
@@ -293,6 +294,32 @@ def quota_workdir(workdir, quota):
     under bubblewrap the quota is in its command line."""
     if isolation() != "bwrap" and os.geteuid() == 0 and shutil.which("mount"):
         _works(["mount", "-t", "tmpfs", "-o", f"size={quota},mode=0700", "tmpfs", workdir])
+
+
+def quota_is_watched(workdir):
+    """Whether no file system bounds ``workdir`` (no bubblewrap, no tmpfs): the grader then
+    measures it while the runner works (:func:`folder_exceeds`)."""
+    return isolation() != "bwrap" and not os.path.ismount(workdir)
+
+
+def folder_exceeds(workdir, quota, max_entries=100_000):
+    """Whether what ``workdir`` holds (links not followed) passes ``quota`` bytes or
+    ``max_entries`` files; stops counting as soon as it does."""
+    total, entries, pending = 0, 0, [workdir]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as it:
+                for entry in it:
+                    entries += 1
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
+                    if total > quota or entries > max_entries:
+                        return True
+        except OSError:
+            continue
+    return False
 
 
 def release_workdir(workdir):

@@ -32,6 +32,7 @@ import linecache
 import re
 import sys
 from pathlib import Path
+from types import BuiltinFunctionType, FunctionType, ModuleType
 
 LIBRARIES = ("torch", "scipy", "sklearn")
 RNNLIB_DIR = Path(__file__).resolve().parent.parent / "rnnlib"
@@ -173,6 +174,22 @@ def allowances(cells):
             for c in cells if c["kind"] == "test" and c.get("forbid")}
 
 
+class _Refused:
+    """What a namespace name bound to a refused library (``torch = ...`` in a set-up cell)
+    reads while the exercise that forbids it runs: any use is recorded and fails."""
+
+    def __init__(self, library, hits):
+        object.__setattr__(self, "_why", (library, hits))
+
+    def _refuse(self, *args, **kwargs):
+        library, hits = object.__getattribute__(self, "_why")
+        hits.append(library)
+        raise ForbiddenReference(f"{library} não pode ser usado neste exercício: ele pede que "
+                                 "você faça a conta à mão")
+
+    __getattribute__ = __call__ = __setattr__ = __getitem__ = __iter__ = _refuse
+
+
 class _Blocker(importlib.abc.MetaPathFinder):
     def __init__(self, refuse):
         self._refuse = refuse  # callable: the top-level name -> whether to refuse it now
@@ -303,6 +320,7 @@ def install(groups, user_ns=None, observe=False, job_plan=None):
             if callable(value) and id(value) not in gates:
                 setattr(mod, name, make_gate(value, f"np.{name}", keys))
     refused = {lib: {g for g, names in enumerate(groups) if lib in names} for lib in LIBRARIES}
+    stand_ins = {lib: _Refused(lib, hits) for lib in LIBRARIES}
 
     def refuse(top):
         if current[0] not in refused.get(top, ()) or inside[0] or top in current[1]:
@@ -312,15 +330,63 @@ def install(groups, user_ns=None, observe=False, job_plan=None):
 
     sys.meta_path.insert(0, _Blocker(refuse))
 
+    held = {}  # user namespace name -> what it bound, while its library is refused
+
+    def library_of(value):
+        """The refused library a module, function or class of the namespace belongs to."""
+        if isinstance(value, ModuleType):
+            name = vars(value).get("__name__")
+        elif type(value) in (FunctionType, BuiltinFunctionType, type):
+            name = vars(value).get("__module__") if type(value) is type else \
+                getattr(value, "__module__", None)
+        else:
+            return None
+        return name.partition(".")[0] if type(name) is str else None
+
+    def profile(frame, event, arg):
+        """While a loaded library is refused: the learner's code calling into it (through a
+        reference held since before, in a list, a closure, a default argument) is recorded."""
+        if inside[0] or not active:
+            return
+        if event == "call":
+            caller = frame.f_back
+            if caller is None or caller.f_globals is not user_ns:
+                return
+            top = frame.f_globals.get("__name__")
+        elif event == "c_call" and frame.f_globals is user_ns:
+            top = getattr(arg, "__module__", None)
+            if top is None:
+                top = type(getattr(arg, "__self__", None)).__module__
+        else:
+            return
+        top = top.partition(".")[0] if type(top) is str else None
+        if top in active:
+            hits.append(top)
+
+    active = set()
+
     def enter(group, allow=()):
+        for name, value in list(held.items()):  # names given back to the namespace
+            if user_ns is not None and user_ns.get(name) is stand_ins.get(library_of(value)):
+                user_ns[name] = value
+            del held[name]
         for top, saved in list(stash.items()):  # libraries allowed again: give them back
             if group not in refused[top]:
                 sys.modules.update(saved)
                 del stash[top]
+        active.clear()
         for top, where in refused.items():
+            if group in where and top not in allow and (top in sys.modules or top in stash):
+                active.add(top)
             if group in where and top not in stash and top not in allow and not observe:
                 stash[top] = {m: sys.modules.pop(m) for m in list(sys.modules)
                               if m == top or m.startswith(top + ".")}
+        if active and user_ns is not None and not observe:
+            for name, value in list(user_ns.items()):
+                if library_of(value) in active:
+                    held[name] = value
+                    user_ns[name] = stand_ins[library_of(value)]
+        sys.setprofile(profile if active else None)
         current[0], current[1] = group, tuple(allow)
 
     def drain():  # no builtins looked up here: a learner may have replaced them

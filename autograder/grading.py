@@ -337,6 +337,7 @@ def grade_notebook(source_nb_path, submission_nb_path, *, limits=None, cache_dir
     result.isolation, result.seconds = outcome.isolation, outcome.seconds
     if outcome.fatal:
         return _empty_result(cells, chapter, st.R_INTERNAL, outcome.fatal)
+    result.notes += outcome.notes
     used = forbidden_calls(cells, outcome.forbidden, allowed_calls)
     for gid, names in used.items():
         disqualified.setdefault(gid, "usa " + ", ".join(names))

@@ -12,6 +12,7 @@ from .forbid import effective_forbid
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 SOLUTION_BEGIN = "### BEGIN SOLUTION"
+DATA_TAG = "autograder-dados"  # the release's collapsed data cell (release.inject_diagnostics)
 # what the release adds to test cells: quiz keys and explanations, the diagnostico() line
 _CHAVE = re.compile(r",\s*(?:chave|explicacoes)\s*=\s*(['\"])[^'\"]*\1"
                     r"|^from autograder\.student import diagnostico; diagnostico\(.*\n", re.M)
@@ -141,6 +142,13 @@ def visible_check_names(visible_source):
     return set(re.findall(r"check\(\s*['\"](\w+)['\"]", visible_source))
 
 
+def is_data_cell(cell):
+    """Whether ``cell`` is the release's data cell (``release.inject_diagnostics``)."""
+    meta = cell.get("metadata")
+    tags = meta.get("tags") if isinstance(meta, dict) else None
+    return isinstance(tags, list) and DATA_TAG in tags
+
+
 def rebuild(cells, student_nb):
     """Cells to run: the source's, with the student's answer cells in place.
 
@@ -156,7 +164,8 @@ def rebuild(cells, student_nb):
         gid = nbgrader_meta(cell).get("grade_id")
         if not isinstance(gid, str):
             text = source_text(cell).strip()
-            helpers += cell.get("cell_type") == "code" and bool(text) and text not in ungraded
+            helpers += cell.get("cell_type") == "code" and bool(text) and text not in ungraded \
+                and not is_data_cell(cell)
             continue
         if gid in seen:
             if "duplicated cells" not in reasons:

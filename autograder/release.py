@@ -25,8 +25,8 @@ MODES = ("study", "class")  # study: keys hashed, immediate feedback; class: not
 # checks use (the values of typical mistakes on the visible inputs), and in a study release the
 # sealed quiz explanations, sit once per notebook in a collapsed code cell after the setup cell,
 # tagged DATA_TAG.
+DATA_TAG = nbmod.DATA_TAG
 DIAGNOSTICO = 'from autograder.student import diagnostico; diagnostico("{}")\n'
-DATA_TAG = "autograder-dados"
 DATA_CELL = ("# Dados dos testes deste caderno, gravados pela liberação: o que cada teste\n"
              "# usa para explicar uma falha (os valores que os erros típicos dão nas entradas\n"
              "# visíveis, nunca o código deles). Rode esta célula antes dos testes e não a\n"
@@ -307,9 +307,7 @@ def _first_difference(rec, want, visible):
     return None
 
 
-def is_data_cell(cell):
-    """Whether ``cell`` is the release's data cell (see :func:`inject_diagnostics`)."""
-    return DATA_TAG in ((cell.get("metadata") or {}).get("tags") or [])
+is_data_cell = nbmod.is_data_cell
 
 
 def inject_diagnostics(release_nb, data, sealed=None):

@@ -29,8 +29,10 @@ from .confine import (
     Limits,
     command,
     describe_isolation,
+    folder_exceeds,
     is_root,
     limit_resources,
+    quota_is_watched,
     quota_workdir,
     release_workdir,
     separate_uid,
@@ -40,6 +42,9 @@ from .confine import (
 from .forbid import plan_for_job
 
 MAX_CAPTURE_BYTES = 256 << 20
+# what one run's captures may take in the grader's memory, all cells together (sent and loaded)
+MAX_RUN_CAPTURE_BYTES = 512 << 20
+QUOTA_WATCH_SECONDS = 0.5  # without a tmpfs, how often the work folder is measured
 MAX_ERROR_TEXT = 2000
 # select() waits on pipes everywhere but Windows, where a thread reads the runner's pipe instead
 POLL_PIPES = os.name != "nt"
@@ -54,6 +59,7 @@ class RunResult:
     isolation: str = ""
     seconds: float = 0.0
     fatal: str | None = None
+    notes: list = field(default_factory=list)  # pt-BR, for the feedback (a quota reached)
 
 
 class _Channel:
@@ -210,7 +216,8 @@ def _attempt(workdir, uid, limits, deadline, result, schedule, mode, groups, cap
                       for c in schedule]}
     commands.send(json.dumps(plan).encode() + b"\n")
     ready, position, current, token, began = False, 0, None, None, time.monotonic()
-    started = began
+    started = measured = began
+    watched = quota_is_watched(workdir)
 
     def next_cell():
         nonlocal position, current, token, started
@@ -238,8 +245,9 @@ def _attempt(workdir, uid, limits, deadline, result, schedule, mode, groups, cap
                 if current is None or len(fields) < 3 or fields[1] != str(current) \
                         or not secrets.compare_digest(fields[2], token):
                     continue  # not the cell the grader is running: ignored
-                if kind == "capture":
-                    captured.setdefault(current, payload)
+                if kind == "capture" and current not in captured and \
+                        sum(map(len, captured.values())) + len(payload) <= MAX_RUN_CAPTURE_BYTES:
+                    captured[current] = payload
                 elif kind == "end" and len(fields) == 5:
                     text = payload.decode("utf-8", "replace")
                     result.statuses[current] = "error" if text else "ok"
@@ -262,6 +270,11 @@ def _attempt(workdir, uid, limits, deadline, result, schedule, mode, groups, cap
             if not ready and now - began > 120:
                 _kill(proc)
                 return "fatal", None
+            if watched and now - measured > QUOTA_WATCH_SECONDS:
+                measured = now
+                if folder_exceeds(workdir, limits.workdir_bytes):
+                    _kill(proc)
+                    return "quota", current
     finally:
         for pipe in (proc.stdout, proc.stdin):
             try:
@@ -278,14 +291,27 @@ def _attempt(workdir, uid, limits, deadline, result, schedule, mode, groups, cap
     return "crash", current
 
 
-def _load_npz(data):
+def load_within(captured, budget=MAX_RUN_CAPTURE_BYTES):
+    """{cell index: arrays} of ``captured`` ({cell index: npz bytes}, emptied as it goes), in
+    cell order, while the arrays' declared sizes fit in ``budget`` all together: a cell past
+    it records nothing (its test fails), and the grader's memory stays bounded."""
+    records = {}
+    for index in sorted(captured):
+        record = _load_npz(captured.pop(index), min(budget, MAX_CAPTURE_BYTES))
+        if record is not None:
+            records[index] = record
+            budget -= sum(a.nbytes for a in record.values())
+    return records
+
+
+def _load_npz(data, limit=MAX_CAPTURE_BYTES):
     """A capture's arrays, loaded without pickle; None when it is not a plain ``.npz`` whose
-    arrays, as their headers declare them, fit in ``MAX_CAPTURE_BYTES`` together."""
+    arrays, as their headers declare them, fit in ``limit`` bytes together."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             declared = 0
             for info in zf.infolist():
-                if info.file_size > MAX_CAPTURE_BYTES:
+                if info.file_size > limit:
                     return None
                 with zf.open(info) as fh:
                     version = np.lib.format.read_magic(fh)
@@ -295,7 +321,7 @@ def _load_npz(data):
                 if dtype.hasobject:
                     return None
                 declared += int(np.prod(shape, dtype=object)) * max(dtype.itemsize, 1)
-                if declared > MAX_CAPTURE_BYTES:
+                if declared > limit:
                     return None
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
@@ -331,6 +357,30 @@ def _groups(cells):
     return groups
 
 
+def _fill(workdir, data_dir, uid):
+    """The chapter's data files in the work folder (never a notebook, a hidden file or a
+    link), owned by the runner's ``uid`` where it has its own."""
+    if data_dir is not None:
+        for item in Path(data_dir).iterdir():
+            if item.suffix == ".ipynb" or item.name.startswith(".") or item.is_symlink():
+                continue  # the source notebook holds solutions: never in the sandbox
+            if item.is_dir():
+                shutil.copytree(item, Path(workdir) / item.name, ignore=_not_plain)
+            elif item.is_file():
+                shutil.copy2(item, workdir)
+    if separate_uid():
+        for path in [Path(workdir), *Path(workdir).rglob("*")]:
+            os.chown(path, uid, uid)
+
+
+def _empty(workdir):
+    for item in Path(workdir).iterdir():
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
+
+
 def run_cells(cells, mode, limits=None, data_dir=None, uid=None, observe=False):
     """Run ``cells`` ([{index, source, kind, forbid, allow}]) in a sandbox; ``mode`` is
     'graded' or 'self'. ``forbid`` (optional): what the cell's exercise forbids, but the names
@@ -348,17 +398,7 @@ def run_cells(cells, mode, limits=None, data_dir=None, uid=None, observe=False):
     captured = {}
     try:
         quota_workdir(workdir, limits.workdir_bytes)
-        if data_dir is not None:
-            for item in Path(data_dir).iterdir():
-                if item.suffix == ".ipynb" or item.name.startswith(".") or item.is_symlink():
-                    continue  # the source notebook holds solutions: never in the sandbox
-                if item.is_dir():
-                    shutil.copytree(item, Path(workdir) / item.name, ignore=_not_plain)
-                elif item.is_file():
-                    shutil.copy2(item, workdir)
-        if separate_uid():
-            for path in [Path(workdir), *Path(workdir).rglob("*")]:
-                os.chown(path, uid, uid)
+        _fill(workdir, data_dir, uid)
         skip, retried = {}, False
         for _ in range(limits.max_restarts + 2):
             schedule = [c for c in cells if c["index"] not in skip]
@@ -381,14 +421,17 @@ def run_cells(cells, mode, limits=None, data_dir=None, uid=None, observe=False):
             if cell is None:
                 break
             skip[cell] = "timeout" if outcome in ("timeout", "deadline") else "crash"
+            if outcome == "quota":  # the rerun starts from the data, not what filled the folder
+                result.notes.append("uma célula passou da cota de disco da pasta de trabalho")
+                _empty(workdir)
+                _fill(workdir, data_dir, uid)
             for c in cells:  # forget statuses after the failure: the rerun sets them again
                 if c["index"] >= cell:
                     result.statuses.pop(c["index"], None)
                     result.errors.pop(c["index"], None)
             if outcome == "deadline":
                 break
-        loaded = {k: _load_npz(data) for k, data in captured.items()}
-        result.captures = {k: rec for k, rec in loaded.items() if rec is not None}
+        result.captures = load_within(captured)
         result.statuses.update(skip)
         for c in cells:
             result.statuses.setdefault(c["index"], "not_run")

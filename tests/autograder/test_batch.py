@@ -266,6 +266,26 @@ def test_a_capture_that_declares_a_huge_array_is_refused_before_loading():
     assert _load_npz(good.getvalue())["v:dx"].tolist() == [1.0, 1.0, 1.0]
 
 
+def test_captures_of_one_run_share_one_memory_budget():
+    """Each capture under its own cap, many cells together could still fill the grader's
+    memory: past the run's budget a cell records nothing (its test fails), in cell order."""
+    import io
+
+    import numpy as np
+
+    from autograder.sandbox import load_within
+
+    def npz(n):
+        buf = io.BytesIO()
+        np.savez(buf, **{"v:x": np.zeros(n)})
+        return buf.getvalue()
+
+    captured = {5: npz(100), 2: npz(100), 9: npz(100), 7: b"not a zip"}
+    records = load_within(captured, budget=2 * 100 * 8 + 300)  # + the .npy headers
+    assert sorted(records) == [2, 5] and captured == {}
+    assert records[2]["v:x"].shape == (100,)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="precisa de root para criar arquivos de outro dono")
 def test_exchange_inbound_counts_only_what_the_student_owns(tmp_path):
     """In nbgrader's inbound/, the folder name says who submitted: an account writing
@@ -290,3 +310,35 @@ def test_exchange_inbound_counts_only_what_the_student_owns(tmp_path):
     rows = {r["student"]: r for r in grade_batch(inbound, COURSE, out, chapter=CHAPTER,
                                                  **QUIET)}
     assert rows["daemon"]["total"] == 7
+
+
+def test_without_bubblewrap_nor_tmpfs_the_work_folder_quota_is_watched(
+        tmp_path, forced_isolation, monkeypatch):
+    """Where neither bubblewrap nor a tmpfs (root) bounds the work folder, the grader measures
+    it while the runner works: the cell that fills it is stopped as a crash, the folder goes
+    back to the chapter's data, and the cells after it run."""
+    import dataclasses
+
+    from conftest import FAST
+
+    from autograder import sandbox
+
+    forced_isolation("none")
+    monkeypatch.setattr(sandbox, "quota_workdir", lambda workdir, quota: None)
+    data = tmp_path / "dados"
+    data.mkdir()
+    (data / "nomes.txt").write_text("ana\n", encoding="utf-8")
+    fill = ("import os, tempfile, time\nfor i in range(6):\n"
+            "    with open(f'lixo{i}.bin', 'wb') as fh:\n        fh.write(b'x' * (2 << 20))\n"
+            "    with open(os.path.join(tempfile.gettempdir(), f't{i}.bin'), 'wb') as fh:\n"
+            "        fh.write(b'x' * (2 << 20))\n"
+            "time.sleep(30)\n")
+    after = ("import os\nassert not os.path.exists('lixo0.bin')\n"
+             "assert open('nomes.txt').read() == 'ana\\n'\n")
+    cells = [{"index": 0, "kind": "code", "source": "x = 1"},
+             {"index": 1, "kind": "code", "source": fill},
+             {"index": 2, "kind": "code", "source": after}]
+    limits = dataclasses.replace(FAST, workdir_bytes=16 << 20, cell_timeout=20.0)
+    result = sandbox.run_cells(cells, "self", limits, data_dir=data)
+    assert result.statuses == {0: "ok", 1: "crash", 2: "ok"}, (result.statuses, result.errors)
+    assert any("cota de disco" in n for n in result.notes)

@@ -257,3 +257,31 @@ def test_self_study_allows_what_a_test_cell_hands_over():
     assert handed_over("y = f(x, F.rnn_cell_forward)", ["F.rnn_cell_forward"]) == [
         "F.rnn_cell_forward"]
     assert handed_over("y = F.rnn_cell_forward(x)", ["F.rnn_cell_forward"]) == []
+
+
+HELD = SETUP + ("import torch\nimport scipy.special as sp\nfrom torch import zeros as tz\nheld = [torch]\n"
+                "def outer():\n    t = torch\n    return lambda: t.tanh(t.zeros(1))\n"
+                "maker = outer()\n")
+
+
+@pytest.mark.parametrize("answer,label", [
+    ("f = lambda *a: torch.zeros(1)", "torch"),           # the set-up cell's name
+    ("f = lambda *a: tz(1)", "torch"),                    # a function imported from it
+    ("f = lambda *a: held[0].zeros(1)", "torch"),         # a reference in a list
+    ("def f(*a, t=torch):\n    return t.zeros(1)", "torch"),  # a default argument
+    ("f = lambda *a: maker()", "torch"),                  # a closure made before
+    ("f = lambda *a: sp.softmax(a[0])", "scipy"),
+])
+def test_a_library_loaded_before_is_out_of_reach_too(answer, label):
+    """torch or scipy imported by an earlier cell (the notebook's set-up) stays refused while an
+    exercise that forbids it runs, however the learner holds on to it; the next cell outside
+    the exercise has it back."""
+    test = "f(np.zeros((1, 3)))"
+    after = "y = torch.zeros(1) + sp.softmax(np.zeros(2))[0] + held[0].ones(1)"
+    cells = _cells(HELD, answer, test) + [{"index": 3, "kind": "code", "source": after,
+                                           "forbid": []}]
+    result = run_cells(cells, "self", FAST)
+    assert label in result.forbidden.get(2, []), (result.forbidden, result.errors)
+    assert result.statuses[0] == result.statuses[3] == "ok", result.errors
+    free = run_cells(_cells(HELD, answer, test, forbid_list=()), "self", FAST)
+    assert free.forbidden == {} and free.statuses[2] == "ok", free.errors

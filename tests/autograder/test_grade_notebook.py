@@ -168,3 +168,36 @@ def test_kernel_run_twice_keeps_the_tests_own_reference_calls(tmp_path):
                       for c in nb.cells if c.cell_type == "code"
                       for o in c.get("outputs", []) if o.get("output_type") == "error"]
             assert errors == [], (attempt, errors)
+
+
+def test_the_releases_data_cell_is_not_a_learners_helper_cell(tmp_path):
+    """The release adds one collapsed data cell (the typical mistakes' values): grading a
+    solved release must not tell every student that a cell they added was dropped."""
+    import re
+
+    from autograder.notebook import is_data_cell
+    from autograder.release import SOLUTION_BEGIN, SOLUTION_END, release
+
+    chapter = "02-rnn-simples"
+    course = Path(__file__).resolve().parents[2] / "course"
+    source = course / chapter / f"{chapter}.ipynb"
+    (path,) = release(course, tmp_path / "rel", chapter, mode="class", cache_dir=tmp_path / "c")
+    src = json.loads(source.read_text(encoding="utf-8"))
+    solution = {c["metadata"]["nbgrader"]["grade_id"]:
+                re.sub(rf"[ \t]*({SOLUTION_BEGIN}|{SOLUTION_END})[^\n]*\n?", "",
+                       "".join(c["source"]))
+                for c in src["cells"] if c["metadata"].get("nbgrader", {}).get("solution")}
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert sum(map(is_data_cell, nb["cells"])) == 1
+    for cell in nb["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if gid in solution:
+            cell["source"] = solution[gid]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    result = grade_notebook(source, path, cache_dir=tmp_path / "c")
+    assert (result.score, result.status, result.notes) == (result.max_score, "ok", [])
+    nb["cells"].insert(3, {"cell_type": "code", "metadata": {}, "outputs": [],
+                           "execution_count": None, "source": "auxiliar = 1"})
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    notes = grade_notebook(source, path, cache_dir=tmp_path / "c").notes
+    assert len(notes) == 1 and "1 célula(s) de código acrescentada(s)" in notes[0]
