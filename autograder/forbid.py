@@ -43,6 +43,9 @@ _NUMPY_PUBLIC = ("numpy", "numpy.lib.stride_tricks")
 class ForbiddenReference(RuntimeError):
     """A forbidden function was called while the exercise that forbids it was running."""
 
+    def _render_traceback_(self):  # in the learner's kernel: the pt-BR sentence, no internals
+        return [f"\x1b[0;31mUso proibido neste exercício.\x1b[0m\n{self}"]
+
 
 def effective_forbid(forbid, solution_source=""):
     """The forbid list plus the libraries the solution does not use (none if no list)."""

@@ -94,6 +94,13 @@ def test_workspace_opens_on_the_start_page(tmp_path):
     assert "default_url" not in instrutor["LabApp"]
 
 
+def test_kernels_get_one_blas_thread_unless_the_learner_chose(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    _, env = lab_command("aluno", tmp_path, config_root=tmp_path / "cfg")
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env["OMP_NUM_THREADS"] == "4"
+
+
 def test_learner_server_has_no_instructor_tools(learner):
     disabled = learner.page_config()["disabledExtensions"]
     for plugin in INSTRUCTOR_LAB_PLUGINS + CLASS_LAB_PLUGINS:

@@ -126,6 +126,7 @@ def test_kernel_warns_about_the_forbidden_reference(released, tmp_path):
            json.dumps(c.get("outputs", []), ensure_ascii=False)
            for c in nb.cells if c.cell_type == "code"}
     assert "não pode ser usado neste exercício" in out["test_tanh_backward"]
+    assert "forbid.py" not in out["test_tanh_backward"]  # no autograder internals
     assert "fica sem pontos" in out["test_tanh_backward"]
     assert "Exercício 2" in out["test_tanh_backward"]  # the heading above the answer
     assert "fica sem pontos" not in out["test_tanh_forward"]
